@@ -1,0 +1,29 @@
+# Set-up and common tasks. `make test` is the one command CI runs (through .ci/run).
+PY37 := .venv37/bin/python
+PY36 := .venv36/bin/python
+
+.PHONY: venv venv36 test test36 lint-docker demo train clean-venv
+
+venv:                 ## create .venv37 with the pinned stack (Python 3.7)
+	bash scripts/setup-venv.sh 3.7 .venv37
+
+venv36:               ## create .venv36 with the Docker image's stack (Python 3.6)
+	bash scripts/setup-venv.sh 3.6 .venv36
+
+test: venv            ## environment from scratch (if needed), then the test suite
+	bash scripts/run-pytest.sh $(PY37)
+
+test36: venv36        ## the same suite under Python 3.6
+	bash scripts/run-pytest.sh $(PY36)
+
+lint-docker:          ## hadolint both Dockerfiles (no Docker engine needed)
+	bash scripts/lint-docker.sh
+
+demo: venv            ## a short CPU run on the bundled demo data: grids and weights under save/
+	$(PY37) train.py --steps 20 --batch-size 32 --unroll-steps 2 --sample-interval 5 --checkpoint-interval 10
+
+train: venv           ## the full GAN_animation recipe (30,000 steps; days on a CPU)
+	$(PY37) train.py
+
+clean-venv:
+	rm -rf .venv37 .venv36

@@ -1,0 +1,111 @@
+"""Training images: find, decode, resize to 64x64 RGB uint8, and cache the result."""
+import hashlib
+import os
+import sys
+
+import numpy as np
+
+from .config import UserError
+
+EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+CACHE_VERSION = 1
+
+
+def find_images(folder):
+    """Image files under `folder`, recursively, sorted; symlinked folders are followed once."""
+    if not os.path.isdir(folder):
+        raise UserError('data folder %s does not exist or is not a folder; point --data at a folder '
+                        'of .jpg/.jpeg/.png/.bmp images' % folder)
+    found, seen = [], set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:          # a symlink loop or a folder reached twice
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        for name in sorted(files):
+            if name.lower().endswith(EXTENSIONS):
+                found.append(os.path.join(root, name))
+    return found
+
+
+def decode(path, size=64):
+    """One image as uint8 RGB (size, size, 3); raises ValueError saying why it cannot be read.
+
+    Decoding follows cv2.imread's colour mode, as the original did: grayscale becomes three
+    channels, alpha is dropped, 16-bit is scaled to 8-bit, CMYK is converted.
+    """
+    import cv2
+    with open(path, 'rb') as f:
+        buf = np.frombuffer(f.read(), np.uint8)
+    if buf.size == 0:
+        raise ValueError('empty file')
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError('not a decodable image')
+    h, w = img.shape[:2]
+    if (h, w) != (size, size):
+        shrink = h >= size and w >= size
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return img[..., ::-1]
+
+
+def _cache_key(paths, size):
+    h = hashlib.sha1(('v%d size=%d\n' % (CACHE_VERSION, size)).encode())
+    for p in paths:
+        st = os.stat(p)
+        h.update(('%s\t%d\t%d\n' % (os.path.abspath(p), st.st_size, st.st_mtime_ns)).encode())
+    return h.hexdigest()[:16]
+
+
+def load_images(folder, size=64, cache_dir=None, warn=None):
+    """All readable images under `folder` as uint8 (N, size, size, 3) RGB.
+
+    Unreadable files are skipped with a warning naming them. With `cache_dir`, the decoded array
+    is stored there, keyed on the files' paths, sizes and mtimes, and reused on the next start.
+    """
+    warn = warn or (lambda msg: sys.stderr.write('warning: %s\n' % msg))
+    paths = find_images(folder)
+    if not paths:
+        raise UserError('no .jpg/.jpeg/.png/.bmp images found under %s; point --data at your images '
+                        '(see data/README.md)' % folder)
+    cache = None
+    if cache_dir:
+        try:
+            cache = os.path.join(cache_dir, 'images-%s.npy' % _cache_key(paths, size))
+        except OSError:
+            cache = None
+        if cache and os.path.exists(cache):
+            try:
+                arr = np.load(cache)
+                if arr.ndim == 4 and arr.shape[1:] == (size, size, 3) and arr.dtype == np.uint8:
+                    return arr
+            except (OSError, ValueError):
+                pass
+            warn('ignoring unreadable cache file %s' % cache)
+    images = np.empty((len(paths), size, size, 3), np.uint8)
+    n = 0
+    for p in paths:
+        try:
+            images[n] = decode(p, size)
+            n += 1
+        except (OSError, ValueError, MemoryError) as e:
+            warn('skipping %s: %s' % (p, e))
+    if n == 0:
+        raise UserError('none of the %d image files under %s could be read; check the files '
+                        '(warnings above name each one)' % (len(paths), folder))
+    images = images[:n]
+    if cache:
+        try:
+            from .io import atomic_write
+            os.makedirs(cache_dir, exist_ok=True)
+            atomic_write(cache, lambda tmp: _save_npy(tmp, images))
+        except OSError as e:
+            warn('could not write the image cache %s: %s' % (cache, e))
+    return images
+
+
+def _save_npy(path, arr):
+    with open(path, 'wb') as f:
+        np.save(f, arr)

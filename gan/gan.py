@@ -1,0 +1,181 @@
+"""The GAN class: builds and compiles the models and runs one unrolled training step."""
+import os
+import warnings
+
+import numpy as np
+
+from . import networks
+from .config import Config, UserError, check
+
+
+def flip_labels(y, prob, rng):
+    """Flip int(prob * n) targets picked uniformly with replacement (duplicates flip once)."""
+    y = np.array(y, copy=True)
+    k = int(prob * len(y))
+    if k > 0:
+        idx = rng.randint(0, len(y), k)
+        y[idx] = 1 - y[idx]
+    return y
+
+
+def to_uint8(images):
+    """Generator output in [-1, 1] to uint8 RGB."""
+    return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def to_float(images):
+    """uint8 RGB to the [-1, 1] float32 range the networks use."""
+    return images.astype(np.float32) / 127.5 - 1.0
+
+
+class GAN(object):
+    """GAN_animation: a DCGAN whose generator trains against a discriminator unrolled k steps.
+
+    Networks may be passed in; otherwise `build_generator` / `build_discriminator` make them from
+    `config.arch`. Optimizers may be passed to `compile`; otherwise Adam from the config.
+    """
+
+    def __init__(self, config=None, generator=None, discriminator=None, compile=True):
+        self.config = config if config is not None else Config()
+        check(self.config)
+        self.generator = generator if generator is not None else self.build_generator()
+        self.discriminator = discriminator if discriminator is not None else self.build_discriminator()
+        self.combined = None
+        self.rng = np.random.RandomState(self.config.seed)
+        self._snapshot = None
+        if compile:
+            self.compile()
+
+    # -- models -----------------------------------------------------------------------------
+    def build_generator(self):
+        return networks.build_generator(self.config.arch, self.config.latent_dim)
+
+    def build_discriminator(self):
+        return networks.build_discriminator(self.config.arch)
+
+    def _adam(self):
+        from keras.optimizers import Adam
+        c = self.config
+        return Adam(learning_rate=c.lr, beta_1=c.beta_1, beta_2=c.beta_2, epsilon=c.adam_epsilon)
+
+    def compile(self, d_optimizer=None, g_optimizer=None):
+        """Compile D, then the combined model G -> frozen D, and build both train functions now.
+
+        Keras 2.3.1 collects trainable weights at compile time and model updates (BatchNorm
+        statistics) when the train function is first made, so both functions are made here with
+        the intended `trainable` setting: the combined model updates G only, D updates itself.
+        """
+        from keras.layers import Input
+        from keras.losses import BinaryCrossentropy
+        from keras.models import Model
+        from .unroll import Snapshot
+        c = self.config
+        D, G = self.discriminator, self.generator
+        D.trainable = True
+        D.compile(loss=BinaryCrossentropy(label_smoothing=c.label_smoothing),
+                  optimizer=d_optimizer or self._adam(), metrics=['accuracy'])
+        D.trainable = False
+        z = Input(shape=(c.latent_dim,))
+        self.combined = Model(z, D(G(z)), name='gan')
+        self.combined.compile(loss='binary_crossentropy', optimizer=g_optimizer or self._adam())
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            self.combined._make_train_function()
+            D.trainable = True
+            D._make_train_function()
+            G._make_predict_function()
+        watched = list(D.weights)
+        if c.restore_optimizer:
+            watched += list(D.optimizer.weights)
+        self._snapshot = Snapshot(watched, name='d_snapshot')
+        return self
+
+    # -- training ---------------------------------------------------------------------------
+    def _d_round(self, sample_real):
+        """One discriminator update on a real half batch, then on a fresh fake half batch."""
+        c, rng = self.config, self.rng
+        half = c.batch_size // 2
+        real = sample_real(half, rng)
+        y_real = flip_labels(np.ones((half, 1), np.float32), c.flip_prob, rng)
+        z = rng.normal(0.0, 1.0, (half, c.latent_dim)).astype(np.float32)
+        fake = self.generator.predict(z, batch_size=half)
+        y_fake = flip_labels(np.zeros((half, 1), np.float32), c.flip_prob, rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            loss_real, acc_real = self.discriminator.train_on_batch(real, y_real)
+            loss_fake, acc_fake = self.discriminator.train_on_batch(fake, y_fake)
+        return {'d_loss_real': float(loss_real), 'd_loss_fake': float(loss_fake),
+                'd_acc_real': float(acc_real), 'd_acc_fake': float(acc_fake)}
+
+    def train_step(self, sample_real):
+        """One step of the recipe; `sample_real(n, rng)` returns n real images in [-1, 1].
+
+        Returns the losses of the step's first discriminator round (the one that persists) and
+        of the generator update.
+        """
+        c, rng = self.config, self.rng
+        logs = self._d_round(sample_real)
+        self._snapshot.save()
+        for _ in range(c.unroll_steps):
+            self._d_round(sample_real)
+        z = rng.normal(0.0, 1.0, (c.batch_size, c.latent_dim)).astype(np.float32)
+        y = flip_labels(np.ones((c.batch_size, 1), np.float32), c.flip_prob, rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            logs['g_loss'] = float(self.combined.train_on_batch(z, y))
+        self._snapshot.restore()
+        return logs
+
+    def train(self, images, steps=None, hooks=(), start_step=0):
+        """Train on uint8 `images` (N, 64, 64, 3) for `steps` (default: config.steps)."""
+        from .loop import run
+        images = np.asarray(images)
+        if images.ndim != 4 or len(images) == 0:
+            raise UserError('train() needs a non-empty (N, H, W, C) image array')
+
+        def sample_real(n, rng):
+            return to_float(images[rng.randint(0, len(images), n)])
+
+        total = self.config.steps if steps is None else steps
+        return run(lambda step: self.train_step(sample_real), start_step, total, hooks)
+
+    # -- sampling ---------------------------------------------------------------------------
+    def latents(self, n, seed=None):
+        """n standard-normal latents from `seed` (fixed grids), or from the training RNG."""
+        rng = np.random.RandomState(seed) if seed is not None else self.rng
+        return rng.normal(0.0, 1.0, (n, self.config.latent_dim)).astype(np.float32)
+
+    def generate(self, latents=None, n=None, seed=None, batch_size=128):
+        """uint8 RGB images (inference mode) from given latents, or n latents drawn from seed."""
+        if latents is None:
+            if n is None:
+                raise ValueError('generate() needs latents or n')
+            latents = self.latents(n, seed)
+        return to_uint8(self.generator.predict(np.asarray(latents, np.float32), batch_size=batch_size))
+
+    # -- persistence ------------------------------------------------------------------------
+    def save_model(self, run_dir, step, keep=None, milestone=None):
+        """Write weight/{generator,discriminator,gan}_epoch_<step>.h5 under run_dir (atomically)."""
+        from . import io
+        return io.save_checkpoint(self, run_dir, step, keep=keep, milestone=milestone)
+
+    @classmethod
+    def load_model(cls, path, step=None, config=None):
+        """Load a GAN from a run folder (latest or given step), or a weight file.
+
+        Reads this package's checkpoints and the original GAN_animation's tf.keras HDF5 files
+        (their weights are loaded into the same architecture, layer by layer).
+        """
+        from . import io
+        return io.load_gan(cls, path, step=step, config=config)
+
+
+def describe_session():
+    """Versions worth recording next to a run."""
+    import keras
+    import tensorflow as tf
+    import h5py
+    return {'tensorflow': tf.__version__, 'keras': keras.__version__, 'numpy': np.__version__,
+            'h5py': h5py.__version__, 'tf_built_with_cuda': bool(tf.test.is_built_with_cuda()),
+            'python': '%d.%d.%d' % tuple(__import__('sys').version_info[:3]),
+            'TF_CUDNN_DETERMINISTIC': os.environ.get('TF_CUDNN_DETERMINISTIC')}

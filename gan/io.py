@@ -1,0 +1,327 @@
+"""On-disk formats: run folders, config.json, sample grids, history, and HDF5 checkpoints."""
+import csv
+import json
+import os
+import re
+import time
+
+import numpy as np
+
+from .config import Config, UserError
+
+WEIGHT_RE = re.compile(r'^(generator|discriminator|gan)_epoch_(\d+)\.h5$')
+HISTORY_FIELDS = ['step', 'd_loss_real', 'd_loss_fake', 'd_acc_real', 'd_acc_fake', 'g_loss']
+MANIFEST = 'checkpoint.json'
+
+
+# -- atomic files ------------------------------------------------------------------------------
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, write):
+    """Call write(tmp_path), fsync it, then rename over `path`: readers see old or new, never torn."""
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, '.%s.tmp%d' % (os.path.basename(path), os.getpid()))
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    fsync_dir(folder)
+
+
+def atomic_write_bytes(path, data):
+    def write(tmp):
+        with open(tmp, 'wb') as f:
+            f.write(data)
+    atomic_write(path, write)
+
+
+def write_json(path, obj):
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+
+
+# -- run folders -------------------------------------------------------------------------------
+def new_run_dir(out):
+    """Create out/<n> with n one more than the largest numbered run; never reuses a folder."""
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise UserError('cannot create output folder %s (%s); choose another with --out' % (out, e))
+    if not os.access(out, os.W_OK):
+        raise UserError('output folder %s is not writable; choose another with --out' % out)
+    while True:
+        taken = [int(n) for n in os.listdir(out) if n.isdigit()]
+        run = os.path.join(out, str(max(taken) + 1 if taken else 1))
+        try:
+            os.makedirs(run)
+        except FileExistsError:
+            continue
+        for sub in ('image', 'weight'):
+            os.makedirs(os.path.join(run, sub))
+        return run
+
+
+def write_run_config(run_dir, config, extra=None):
+    doc = {'options': config._asdict(), 'created': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+    doc.update(extra or {})
+    write_json(os.path.join(run_dir, 'config.json'), doc)
+
+
+def read_run_config(run_dir):
+    """Config recorded in run_dir/config.json, or None when there is none."""
+    path = os.path.join(run_dir, 'config.json')
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        return Config.from_dict(doc['options'])
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError('cannot read %s (%s)' % (path, e))
+
+
+# -- grids and history -------------------------------------------------------------------------
+def save_grid(path, images, rows, cols):
+    """Write uint8 RGB images as a rows x cols grid PNG (white margin and gaps, tiles 1:1)."""
+    import cv2
+    from .imagesets import make_grid
+    grid = make_grid(images, rows, cols)
+    ok, buf = cv2.imencode('.png', grid[..., ::-1])
+    if not ok:
+        raise IOError('PNG encoding failed for %s' % path)
+    atomic_write_bytes(path, buf.tobytes())
+
+
+def append_history(path, row):
+    new = not os.path.exists(path)
+    with open(path, 'a', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS, extrasaction='ignore')
+        if new:
+            w.writeheader()
+        w.writerow(row)
+        f.flush()
+
+
+def read_history(path):
+    with open(path, newline='') as f:
+        return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def plot_history(csv_path, png_path):
+    """Loss curves from history.csv (matplotlib, Agg backend)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = read_history(csv_path)
+    if not rows:
+        return
+    steps = [r['step'] for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for key in ('d_loss_real', 'd_loss_fake', 'g_loss'):
+        ax.plot(steps, [r[key] for r in rows], label=key)
+    ax.set_xlabel('step')
+    ax.set_ylabel('loss')
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+
+    def write(tmp):
+        fig.savefig(tmp, format='png', dpi=100)
+    try:
+        atomic_write(png_path, write)
+    finally:
+        plt.close(fig)
+
+
+# -- checkpoints -------------------------------------------------------------------------------
+def weight_path(run_dir, kind, step):
+    return os.path.join(run_dir, 'weight', '%s_epoch_%d.h5' % (kind, step))
+
+
+def checkpoint_steps(weight_dir):
+    """Steps that have a generator file in weight_dir, ascending."""
+    if not os.path.isdir(weight_dir):
+        return []
+    steps = set()
+    for name in os.listdir(weight_dir):
+        m = WEIGHT_RE.match(name)
+        if m and m.group(1) == 'generator':
+            steps.add(int(m.group(2)))
+    return sorted(steps)
+
+
+def latest_step(run_dir):
+    """The step named by the manifest, else the largest step with a generator file."""
+    weight_dir = os.path.join(run_dir, 'weight')
+    manifest = os.path.join(weight_dir, MANIFEST)
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            return int(json.load(f)['step'])
+    steps = checkpoint_steps(weight_dir)
+    return steps[-1] if steps else None
+
+
+def save_checkpoint(gan, run_dir, step, keep=None, milestone=None):
+    """Write the three model files atomically, then the manifest, then prune old checkpoints."""
+    keep = gan.config.keep_checkpoints if keep is None else keep
+    milestone = gan.config.milestone_interval if milestone is None else milestone
+    models = [('generator', gan.generator), ('discriminator', gan.discriminator), ('gan', gan.combined)]
+    paths = []
+    for kind, model in models:
+        path = weight_path(run_dir, kind, step)
+        atomic_write(path, lambda tmp, m=model: m.save(tmp, include_optimizer=True))
+        paths.append(path)
+    write_json(os.path.join(run_dir, 'weight', MANIFEST),
+               {'step': step, 'files': [os.path.basename(p) for p in paths]})
+    prune_checkpoints(os.path.join(run_dir, 'weight'), step, keep, milestone)
+    return paths
+
+
+def prune_checkpoints(weight_dir, current, keep, milestone):
+    """Delete checkpoints beyond the latest `keep` (0 keeps all), sparing milestones and `current`."""
+    if keep <= 0:
+        return
+    steps = checkpoint_steps(weight_dir)
+    recent = set(steps[-keep:]) | {current}
+    for s in steps:
+        if s in recent or (milestone and s % milestone == 0):
+            continue
+        for kind in ('generator', 'discriminator', 'gan'):
+            p = os.path.join(weight_dir, '%s_epoch_%d.h5' % (kind, s))
+            if os.path.exists(p):
+                os.remove(p)
+
+
+def read_h5_weights(path):
+    """Weights of a Keras HDF5 file (full model or weights only) as [(layer, {param: array})].
+
+    Layers come in the order the file lists them; a nested model's group (as in tf.keras files,
+    which list trainable weights before BatchNorm statistics) is split back into its layers by the
+    weight names' prefixes, so standalone Keras and tf.keras files read the same way.
+    """
+    import h5py
+    if not os.path.isfile(path):
+        raise UserError('weight file %s does not exist' % path)
+    try:
+        f = h5py.File(path, 'r')
+    except (OSError, IOError) as e:
+        raise UserError('%s is not a readable HDF5 weight file (%s); it may be truncated or corrupt'
+                        % (path, e))
+    try:
+        g = f['model_weights'] if 'model_weights' in f else f
+        if 'layer_names' not in g.attrs:
+            raise UserError('%s holds no Keras weights (no layer_names attribute)' % path)
+        layers = []
+        index = {}
+        for lname in g.attrs['layer_names']:
+            lg = g[_s(lname)]
+            for wname in (_s(w) for w in lg.attrs.get('weight_names', [])):
+                prefix, _, param = wname.rpartition('/')
+                key = (_s(lname), prefix)
+                if key not in index:
+                    index[key] = len(layers)
+                    layers.append((prefix, {}))
+                layers[index[key]][1][param.split(':')[0]] = np.asarray(lg[wname])
+        return layers
+    except (KeyError, OSError, IOError, ValueError) as e:
+        raise UserError('%s is corrupt or truncated (%s)' % (path, e))
+    finally:
+        f.close()
+
+
+def _s(x):
+    return x.decode('utf-8') if isinstance(x, bytes) else x
+
+
+def weighted_layers(model):
+    """Layers that own weights, in order, descending into nested models."""
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, 'layers'):
+            out += weighted_layers(layer)
+        elif layer.weights:
+            out.append(layer)
+    return out
+
+
+def load_weights(model, path, what):
+    """Set `model`'s weights from `path`, matching layers in order and parameters by name."""
+    import keras.backend as K
+    stored = read_h5_weights(path)
+    ours = weighted_layers(model)
+    pairs, problem = [], None
+    if len(stored) != len(ours):
+        problem = '%d layers with weights, expected %d' % (len(stored), len(ours))
+    else:
+        for layer, (prefix, params) in zip(ours, stored):
+            names = [w.name.rsplit('/', 1)[-1].split(':')[0] for w in layer.weights]
+            if sorted(names) != sorted(params):
+                problem = 'layer %s has %s, expected %s' % (prefix, sorted(params), sorted(names))
+                break
+            for var, name in zip(layer.weights, names):
+                if tuple(params[name].shape) != tuple(int(d) for d in var.shape):
+                    problem = '%s/%s has shape %s, expected %s' % (
+                        prefix, name, params[name].shape, tuple(int(d) for d in var.shape))
+                    break
+                pairs.append((var, params[name]))
+            if problem:
+                break
+    if problem:
+        raise UserError('%s does not match the %s architecture (%s). Check --preset/--arch, or the '
+                        'run folder it was trained with.' % (path, what, problem))
+    K.batch_set_value(pairs)
+
+
+def resolve_checkpoint(path, step=None):
+    """(run_dir or None, weight_dir, step) for a run folder, a weight folder or a weight file."""
+    if not os.path.exists(path):
+        raise UserError('%s does not exist; give a run folder (save/1), a weight folder or an .h5 file'
+                        % path)
+    if os.path.isdir(path):
+        if os.path.isdir(os.path.join(path, 'weight')):
+            run_dir, weight_dir = path, os.path.join(path, 'weight')
+        else:
+            run_dir, weight_dir = None, path
+        if step is None:
+            step = latest_step(run_dir) if run_dir else (checkpoint_steps(weight_dir) or [None])[-1]
+        if step is None:
+            raise UserError('no checkpoint (generator_epoch_<step>.h5) found in %s' % weight_dir)
+        return run_dir, weight_dir, step
+    m = WEIGHT_RE.match(os.path.basename(path))
+    if not m:
+        raise UserError('%s is not named like a checkpoint (generator_epoch_<step>.h5)' % path)
+    weight_dir = os.path.dirname(os.path.abspath(path))
+    parent = os.path.dirname(weight_dir)
+    run_dir = parent if os.path.exists(os.path.join(parent, 'config.json')) else None
+    return run_dir, weight_dir, int(m.group(2)) if step is None else step
+
+
+def load_gan(cls, path, step=None, config=None):
+    """Build a GAN from the run's config (or the default recipe) and load a checkpoint into it."""
+    run_dir, weight_dir, step = resolve_checkpoint(path, step)
+    if config is None:
+        config = (read_run_config(run_dir) if run_dir else None) or Config()
+    gen_file = os.path.join(weight_dir, 'generator_epoch_%d.h5' % step)
+    if not os.path.exists(gen_file):
+        raise UserError('no generator checkpoint for step %d in %s (have: %s)'
+                        % (step, weight_dir, checkpoint_steps(weight_dir) or 'none'))
+    gan = cls(config)
+    load_weights(gan.generator, gen_file, 'generator')
+    disc_file = os.path.join(weight_dir, 'discriminator_epoch_%d.h5' % step)
+    if os.path.exists(disc_file):
+        load_weights(gan.discriminator, disc_file, 'discriminator')
+    gan.step = step
+    gan.run_dir = run_dir
+    return gan

@@ -1,0 +1,82 @@
+"""train.py and sample.py from the command line, as a user runs them."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run(args, cwd=ROOT, **kw):
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL='2')
+    return subprocess.run([sys.executable] + args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600, **kw)
+
+
+def test_help_shows_every_flag_with_defaults():
+    r = run(['train.py', '--help'])
+    assert r.returncode == 0
+    for flag in ('--steps', '--epochs', '--batch-size', '--unroll-steps', '--lr', '--latent-dim',
+                 '--label-smoothing', '--flip-prob', '--sample-interval', '--checkpoint-interval',
+                 '--data', '--out', '--seed', '--deterministic', '--dry-run', '--restore-optimizer'):
+        assert flag in r.stdout
+    assert '(default: 30000)' in r.stdout and '(default: 256)' in r.stdout
+
+
+def test_dry_run_prints_the_recipe_and_writes_nothing(tmp_path):
+    r = run(['train.py', '--dry-run', '--epochs', '7', '--out', str(tmp_path / 'out')])
+    assert r.returncode == 0, r.stderr
+    opts = json.loads(r.stdout)
+    assert opts['steps'] == 7 and opts['batch_size'] == 256 and opts['unroll_steps'] == 10
+    assert opts['latent_dim'] == 200 and opts['lr'] == 2e-4 and opts['seed'] is not None
+    assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize('args,needle', [
+    (['--batch-size', '1'], '--batch-size'),
+    (['--flip-prob', '2'], '--flip-prob'),
+    (['--preset', 'nope'], '--list-presets'),
+])
+def test_bad_flags_print_an_error_and_exit_1(args, needle):
+    r = run(['train.py', '--dry-run'] + args)
+    assert r.returncode == 1
+    assert r.stderr.startswith('Error: ') and needle in r.stderr
+
+
+def test_missing_data_folder_is_a_clear_error(tmp_path):
+    r = run(['train.py', '--steps', '1', '--data', str(tmp_path / 'nowhere'), '--out', str(tmp_path)])
+    assert r.returncode == 1
+    assert 'Error: data folder' in r.stderr and 'nowhere' in r.stderr and '--data' in r.stderr
+
+
+def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
+    out = tmp_path / 'save'
+    data = os.path.join(ROOT, 'data')
+    r = run(['train.py', '--steps', '2', '--batch-size', '8', '--unroll-steps', '1', '--seed', '3',
+             '--sample-interval', '1', '--history-interval', '1', '--grid-size', '3',
+             '--data', data, '--out', str(out)])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'step 2/2' in r.stdout and 's/step' in r.stdout and 'ETA' in r.stdout
+    run_dir = out / '1'
+    assert sorted(os.listdir(str(run_dir / 'image'))) == ['Faces_1.png', 'Faces_2.png']
+    weights = sorted(os.listdir(str(run_dir / 'weight')))
+    assert weights == ['checkpoint.json', 'discriminator_epoch_2.h5', 'gan_epoch_2.h5', 'generator_epoch_2.h5']
+    cfg = json.load(open(str(run_dir / 'config.json')))
+    assert cfg['options']['seed'] == 3 and cfg['options']['batch_size'] == 8
+    assert cfg['versions']['tensorflow'] == '1.15.5' and cfg['versions']['keras'] == '2.3.1'
+    lines = open(str(run_dir / 'history.csv')).read().split()
+    assert lines[0] == 'step,d_loss_real,d_loss_fake,d_acc_real,d_acc_fake,g_loss' and len(lines) == 3
+    assert (run_dir / 'loss.png').exists() and (run_dir / 'grid_latents.npy').exists()
+
+    grid = tmp_path / 'grid.png'
+    r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
+    assert r.returncode == 0, r.stderr[-3000:]
+    from gan.imagesets import split_grid
+    assert split_grid(str(grid), expect=16).shape == (16, 64, 64, 3)
+    r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
+    assert r.returncode == 1 and 'exists' in r.stderr          # never overwrites
+    r = run(['sample.py', str(run_dir / 'weight' / 'generator_epoch_2.h5'), '--n', '3',
+             '--out', str(tmp_path / 'many')])
+    assert r.returncode == 0 and len(os.listdir(str(tmp_path / 'many'))) == 3

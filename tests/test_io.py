@@ -1,0 +1,122 @@
+"""Checkpoints: save/load round-trips exactly, the original's files load, bad files fail clearly."""
+import os
+
+import numpy as np
+import pytest
+
+from gan import GAN, UserError, backend, io
+
+
+def test_save_load_generate_round_trip(fresh_session, tiny_config, images, tmp_path):
+    gan = GAN(tiny_config)
+    gan.train(images, steps=1)
+    run = str(tmp_path / 'run')
+    for sub in ('image', 'weight'):
+        os.makedirs(os.path.join(run, sub))
+    io.write_run_config(run, tiny_config)
+    gan.save_model(run, 1)
+    before = gan.generate(n=6, seed=3)
+    loaded = GAN.load_model(run)
+    assert loaded.step == 1 and loaded.config == tiny_config
+    assert np.array_equal(loaded.generate(n=6, seed=3), before)
+    for a, b in zip(loaded.discriminator.get_weights(), gan.discriminator.get_weights()):
+        assert np.array_equal(a, b)
+    by_file = GAN.load_model(os.path.join(run, 'weight', 'generator_epoch_1.h5'))
+    assert np.array_equal(by_file.generate(n=6, seed=3), before)
+    with pytest.raises(UserError, match='step 5'):
+        GAN.load_model(run, step=5)
+
+
+def test_standalone_keras_reads_our_files(fresh_session, tiny_config, tmp_path):
+    import keras
+    gan = GAN(tiny_config)
+    run = str(tmp_path)
+    os.makedirs(os.path.join(run, 'weight'))
+    gan.save_model(run, 3)
+    g = keras.models.load_model(io.weight_path(run, 'generator', 3), compile=False)
+    z = np.random.RandomState(0).normal(size=(2, 200)).astype(np.float32)
+    assert np.array_equal(g.predict(z), gan.generator.predict(z))
+
+
+def test_retention_keeps_latest_and_milestones(fresh_session, tiny_config, tmp_path):
+    gan = GAN(tiny_config)
+    run = str(tmp_path)
+    os.makedirs(os.path.join(run, 'weight'))
+    for step in (2, 4, 6, 8, 10):
+        io.save_checkpoint(gan, run, step, keep=2, milestone=4)
+    assert io.checkpoint_steps(os.path.join(run, 'weight')) == [4, 8, 10]
+    assert io.latest_step(run) == 10
+    leftovers = [n for n in os.listdir(os.path.join(run, 'weight')) if n.startswith('.')]
+    assert leftovers == []
+
+
+def _h5(folder, fname, group, name):
+    import h5py
+    with h5py.File(os.path.join(folder, fname), 'r') as f:
+        return f['model_weights'][group][name][()]
+
+
+def test_original_gan_animation_checkpoint_loads(fresh_session, reference_dir):
+    import h5py
+    import keras.backend as K
+    path = os.path.join(reference_dir, 'generator_epoch_2.h5')
+    gan = GAN.load_model(path)
+    assert gan.step == 2
+    # every weight equals the file's, in order (read independently with h5py)
+    with h5py.File(path, 'r') as f:
+        g = f['model_weights']['sequential_1']
+        names = [n.decode() for n in g.attrs['weight_names']]
+        ref = [g[n][()] for n in names]
+    # tf.keras lists trainable weights layer by layer, then the BatchNorm statistics
+    layers = [l for l in gan.generator.layers if l.weights]
+    ordered = [w for l in layers for w in l.trainable_weights] + \
+              [w for l in layers for w in l.non_trainable_weights]
+    got = K.batch_get_value(ordered)
+    assert len(got) == len(ref) == 28
+    assert all(np.array_equal(a, b) for a, b in zip(got, ref))
+    # D: moving statistics (non-trainable) land in the BatchNorm layers, not elsewhere
+    d = gan.discriminator.layers[1]
+    assert np.array_equal(K.get_value(d.moving_variance), _h5(reference_dir, 'discriminator_epoch_2.h5',
+                                                            'sequential', 'batch_normalization/moving_variance:0'))
+    imgs = gan.generate(n=4, seed=0)
+    assert imgs.shape == (4, 64, 64, 3) and imgs.std() > 0
+
+
+def test_standalone_keras_cannot_load_the_original_directly(fresh_session, reference_dir):
+    """Why load_model() reads weights itself: Keras 2.3.1 rejects tf.keras's configs."""
+    import keras
+    with pytest.raises(TypeError, match='ragged'):
+        keras.models.load_model(os.path.join(reference_dir, 'generator_epoch_2.h5'))
+
+
+def test_bad_weight_files_give_clear_errors(fresh_session, tiny_config, tmp_path):
+    gan = GAN(tiny_config)
+    run = str(tmp_path)
+    os.makedirs(os.path.join(run, 'weight'))
+    gan.save_model(run, 1)
+    good = io.weight_path(run, 'generator', 1)
+    data = open(good, 'rb').read()
+    wdir = tmp_path / 'bad' / 'weight'
+    wdir.mkdir(parents=True)
+    (wdir / 'generator_epoch_1.h5').write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match='truncated or corrupt'):
+        GAN.load_model(str(wdir / 'generator_epoch_1.h5'))
+    (wdir / 'generator_epoch_2.h5').write_bytes(os.urandom(5000))
+    with pytest.raises(UserError, match='generator_epoch_2.h5'):
+        GAN.load_model(str(wdir / 'generator_epoch_2.h5'))
+    # a discriminator file where a generator is expected: wrong architecture
+    (wdir / 'generator_epoch_3.h5').write_bytes(open(io.weight_path(run, 'discriminator', 1), 'rb').read())
+    with pytest.raises(UserError, match='does not match the generator architecture'):
+        GAN.load_model(str(wdir / 'generator_epoch_3.h5'))
+    with pytest.raises(UserError, match='does not exist'):
+        GAN.load_model(str(tmp_path / 'nothing_here'))
+
+
+def test_new_run_dirs_are_numbered_and_never_reused(tmp_path):
+    out = str(tmp_path / 'save')
+    a = io.new_run_dir(out)
+    b = io.new_run_dir(out)
+    os.makedirs(os.path.join(out, '7'))
+    c = io.new_run_dir(out)
+    assert [os.path.basename(p) for p in (a, b, c)] == ['1', '2', '8']
+    assert os.path.isdir(os.path.join(c, 'image')) and os.path.isdir(os.path.join(c, 'weight'))
