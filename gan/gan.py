@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 
-from . import networks
 from .config import Config, UserError, check
 
 
@@ -48,9 +47,11 @@ class GAN(object):
 
     # -- models -----------------------------------------------------------------------------
     def build_generator(self):
+        from . import networks
         return networks.build_generator(self.config.arch, self.config.latent_dim)
 
     def build_discriminator(self):
+        from . import networks
         return networks.build_discriminator(self.config.arch)
 
     def _adam(self):
