@@ -25,7 +25,8 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
     np.random.seed(seed)
     tf.compat.v1.set_random_seed(seed)
     cfg = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=intra_threads,
-                                   inter_op_parallelism_threads=inter_threads)
+                                   inter_op_parallelism_threads=inter_threads,
+                                   allow_soft_placement=True)
     cfg.gpu_options.allow_growth = True
     K.set_session(tf.compat.v1.Session(graph=tf.compat.v1.get_default_graph(), config=cfg))
     return info

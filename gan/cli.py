@@ -4,7 +4,7 @@ import os
 import re
 import sys
 
-from .config import PRESETS, Config, UserError, resolve
+from .config import PRESETS, Config, UserError, check, resolve
 
 BOOL_FLAGS = ('restore_optimizer', 'deterministic')
 
@@ -24,6 +24,9 @@ def train_parser():
     p.add_argument('--preset', default='gan_animation', help='recipe to start from (see --list-presets)')
     p.add_argument('--list-presets', action='store_true', help='print the presets and exit')
     p.add_argument('--dry-run', action='store_true', help='print the resolved options and exit')
+    p.add_argument('--resume', nargs='?', const='latest', default=None, metavar='RUN',
+                   help='continue a run from its last complete checkpoint: a run folder, or the '
+                   'latest run under --out when RUN is omitted')
     for name in Config._fields:
         if name in ('preset',):
             continue
@@ -46,6 +49,11 @@ def parse_config(argv):
     return args, resolve(args.preset, **overrides)
 
 
+# Options a resumed run may change; every other one must equal the run's own.
+RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_checkpoints',
+                     'milestone_interval', 'data', 'out')
+
+
 def train_main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -54,42 +62,124 @@ def train_main(argv=None):
             for name in sorted(PRESETS):
                 print(name)
             return 0
-        if cfg.seed is None:
-            cfg = cfg._replace(seed=int.from_bytes(os.urandom(4), 'little') % (2 ** 31))
+        if args.resume:
+            run_dir, cfg = resume_config(args, argv)
+        else:
+            run_dir = None
+            if cfg.seed is None:
+                cfg = cfg._replace(seed=int.from_bytes(os.urandom(4), 'little') % (2 ** 31))
         if args.dry_run:
             print(cfg.to_json())
             return 0
-        return run_training(cfg, argv)
+        return run_training(cfg, argv, resume_dir=run_dir)
     except UserError as e:
         sys.stderr.write('Error: %s\n' % e)
         return 1
 
 
-def run_training(cfg, argv=()):
-    import numpy as np
+def resume_config(args, argv):
+    """The run folder to resume and its config, with the changes the flags are allowed to make."""
+    from . import io
+    out = args.out or Config().out
+    if args.resume == 'latest':
+        runs = sorted((int(n) for n in os.listdir(out) if n.isdigit()), reverse=True) \
+            if os.path.isdir(out) else []
+        runs = [r for r in runs if io.latest_step(os.path.join(out, str(r))) is not None]
+        if not runs:
+            raise UserError('--resume: no run with a checkpoint under %s; give the run folder '
+                            '(--resume save/3) or --out' % out)
+        run_dir = os.path.join(out, str(runs[0]))
+    else:
+        run_dir = args.resume
+    saved = io.read_run_config(run_dir)
+    if saved is None:
+        raise UserError('--resume %s: no config.json there; give a run folder written by train.py'
+                        % run_dir)
+    given = {a.split('=')[0].lstrip('-').replace('-', '_') for a in argv if a.startswith('--')}
+    given = {'steps' if g == 'epochs' else g for g in given}
+    changes = {}
+    for name in Config._fields:
+        value = getattr(args, name, None)
+        if name == 'preset':
+            value = args.preset if 'preset' in given else None
+        if value is None or value == getattr(saved, name):
+            continue
+        if name not in RESUMABLE_CHANGES:
+            raise UserError('--resume %s: that run was trained with --%s %s, not %s; drop --%s '
+                            '(a resumed run keeps its recipe) or start a new run'
+                            % (run_dir, name.replace('_', '-'), getattr(saved, name), value,
+                               name.replace('_', '-')))
+        changes[name] = value
+    cfg = saved._replace(**changes)
+    check(cfg)
+    return run_dir, cfg
+
+
+def check_disk(folder, needed):
+    import shutil
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise UserError('only %d MB free in %s, and a checkpoint needs about %d MB plus margin; '
+                        'free some space or choose another --out' % (free >> 20, folder, needed >> 20))
+
+
+def run_training(cfg, argv=(), resume_dir=None):
     from . import backend, hooks, io
     from .data import load_images
     from .gan import GAN, describe_session
+    out = resume_dir or cfg.out
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise UserError('cannot create output folder %s (%s); choose another with --out' % (out, e))
+    if not os.access(out, os.W_OK):
+        raise UserError('output folder %s is not writable; choose another with --out' % out)
     images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'))
     print('loaded %d images from %s' % (len(images), cfg.data))
     info = backend.setup(cfg.seed, cfg.deterministic)
     gan = GAN(cfg)
-    run_dir = io.new_run_dir(cfg.out)
-    io.write_run_config(run_dir, cfg, {'versions': describe_session(), 'argv': list(argv),
-                                       'images': len(images), 'determinism': info})
-    grid_latents = np.random.RandomState([cfg.seed, 1]).normal(
-        0.0, 1.0, (cfg.grid_size ** 2, cfg.latent_dim)).astype(np.float32)
-    np.save(os.path.join(run_dir, 'grid_latents.npy'), grid_latents)
-    print('run folder: %s' % run_dir)
-    loop_hooks = [hooks.Progress(cfg.steps), hooks.History(run_dir, cfg.history_interval),
-                  hooks.SampleGrid(gan, run_dir, cfg.sample_interval, grid_latents),
-                  hooks.Checkpoint(gan, run_dir, cfg.checkpoint_interval)]
+    check_disk(out, 2 * io.estimate_checkpoint_bytes(gan) + (100 << 20))
+    history = None
+    if resume_dir:
+        run_dir = resume_dir
+        for name in io.remove_stale_temps(run_dir):
+            print('removed %s, left by an interrupted write' % name)
+        start = io.latest_step(run_dir) or 0
+        history = hooks.History(run_dir, cfg.history_interval)
+        if start:   # else: killed before its first checkpoint, so it starts again from step 0
+            meta = io.restore_checkpoint(gan, run_dir, start)
+            history.set_state(meta['extra'], start)
+        else:
+            history.set_state({}, 0)
+        io.write_run_config(run_dir, cfg, dict(io.read_run_doc(run_dir), resumed_from=start))
+        print('resuming %s from step %d' % (run_dir, start))
+    else:
+        start = 0
+        run_dir = io.new_run_dir(cfg.out)
+        io.write_run_config(run_dir, cfg, {'versions': describe_session(), 'argv': list(argv),
+                                           'images': len(images), 'determinism': info})
+        history = hooks.History(run_dir, cfg.history_interval)
+        print('run folder: %s' % run_dir)
+    grid_latents = io.grid_latents(run_dir, cfg)
+    guard = hooks.NanGuard(gan, run_dir)
+    stopper = hooks.StopOnSignal()
+    loop_hooks = [hooks.Progress(cfg.steps), history,
+                  hooks.SampleGrid(gan, run_dir, cfg.sample_interval, grid_latents), guard,
+                  hooks.Checkpoint(gan, run_dir, cfg.checkpoint_interval, state_from=[history],
+                                   guard=guard),
+                  stopper]
     try:
-        gan.train(images, hooks=loop_hooks)
+        last = gan.train(images, hooks=loop_hooks, start_step=start)
+    except hooks.NonFiniteError as e:
+        raise UserError(str(e))
     except KeyboardInterrupt:
-        sys.stderr.write('\ninterrupted; the last complete checkpoint is in %s\n'
-                         % os.path.join(run_dir, 'weight'))
+        sys.stderr.write('\naborted; the last complete checkpoint in %s is kept. Resume with: '
+                         'python train.py --resume %s\n' % (os.path.join(run_dir, 'weight'), run_dir))
         return 130
+    if stopper.received is not None:
+        sys.stderr.write('stopped at step %d and saved a checkpoint. Resume with: '
+                         'python train.py --resume %s\n' % (last, run_dir))
+        return 128 + int(stopper.received)
     print('done: %s' % run_dir)
     return 0
 

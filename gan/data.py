@@ -98,14 +98,10 @@ def load_images(folder, size=64, cache_dir=None, warn=None):
     images = images[:n]
     if cache:
         try:
-            from .io import atomic_write
+            from .io import atomic_write, save_npy
             os.makedirs(cache_dir, exist_ok=True)
-            atomic_write(cache, lambda tmp: _save_npy(tmp, images))
+            atomic_write(cache, lambda tmp: save_npy(tmp, images))
         except OSError as e:
             warn('could not write the image cache %s: %s' % (cache, e))
     return images
 
-
-def _save_npy(path, arr):
-    with open(path, 'wb') as f:
-        np.save(f, arr)

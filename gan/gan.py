@@ -155,10 +155,11 @@ class GAN(object):
         return to_uint8(self.generator.predict(np.asarray(latents, np.float32), batch_size=batch_size))
 
     # -- persistence ------------------------------------------------------------------------
-    def save_model(self, run_dir, step, keep=None, milestone=None):
-        """Write weight/{generator,discriminator,gan}_epoch_<step>.h5 under run_dir (atomically)."""
+    def save_model(self, run_dir, step, keep=None, milestone=None, extra=None):
+        """Write weight/{generator,discriminator,gan}_epoch_<step>.h5 and the training state
+        (state_epoch_<step>.npz) under run_dir, atomically; `extra` is stored with the state."""
         from . import io
-        return io.save_checkpoint(self, run_dir, step, keep=keep, milestone=milestone)
+        return io.save_checkpoint(self, run_dir, step, keep=keep, milestone=milestone, extra=extra)
 
     @classmethod
     def load_model(cls, path, step=None, config=None):
@@ -169,6 +170,43 @@ class GAN(object):
         """
         from . import io
         return io.load_gan(cls, path, step=step, config=config)
+
+    # -- resumable state --------------------------------------------------------------------
+    def _rng_counters(self):
+        """Per-layer random-stream counters (the seeded dropout layers'), in model order."""
+        layers = list(self.generator.layers) + list(self.discriminator.layers)
+        return [l.seed_counter for l in layers if getattr(l, 'seed_counter', None) is not None]
+
+    def get_state(self):
+        """Everything besides the model weights that later steps depend on, as arrays and ints."""
+        import keras.backend as K
+        import random
+        kind, keys, pos, has_gauss, gauss = self.rng.get_state()
+        return {'d_optimizer': K.batch_get_value(self.discriminator.optimizer.weights),
+                'g_optimizer': K.batch_get_value(self.combined.optimizer.weights),
+                'rng_counters': K.batch_get_value(self._rng_counters()),
+                'numpy_rng': {'keys': keys, 'pos': int(pos), 'has_gauss': int(has_gauss),
+                              'gauss': float(gauss)},
+                'python_random': random.getstate()}
+
+    def set_state(self, state):
+        """Inverse of get_state; shapes are checked so a wrong run cannot be half-restored."""
+        import keras.backend as K
+        import random
+        pairs = []
+        for key, variables in (('d_optimizer', self.discriminator.optimizer.weights),
+                               ('g_optimizer', self.combined.optimizer.weights),
+                               ('rng_counters', self._rng_counters())):
+            values = state[key]
+            if len(values) != len(variables) or any(
+                    tuple(v.shape) != tuple(int(d) for d in var.shape) for v, var in zip(values, variables)):
+                raise UserError('saved %s state does not fit this model (%d arrays, expected %d)'
+                                % (key, len(values), len(variables)))
+            pairs += list(zip(variables, values))
+        K.batch_set_value(pairs)
+        r = state['numpy_rng']
+        self.rng.set_state(('MT19937', np.asarray(r['keys'], np.uint32), r['pos'], r['has_gauss'], r['gauss']))
+        random.setstate(state['python_random'])
 
 
 def describe_session():

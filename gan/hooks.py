@@ -1,5 +1,6 @@
 """Training-loop hooks that write a run's outputs: grids, checkpoints, history, progress."""
 import os
+import signal
 import sys
 
 import numpy as np
@@ -55,22 +56,47 @@ class History(Hook):
     def on_train_end(self, step):
         self.flush(step)
 
+    def get_state(self):
+        return {'history_pending': [{k: p[k] for k in io.HISTORY_FIELDS[1:]} for p in self.pending]}
+
+    def set_state(self, state, step):
+        """Resume after checkpoint `step`: drop rows written after it (and a partial row written
+        at it when the run stopped mid-block), and restore the partial block."""
+        self.pending = list(state.get('history_pending', []))
+        if os.path.exists(self.path):
+            rows = [r for r in io.read_history(self.path)
+                    if r['step'] < step or (r['step'] == step and step % self.interval == 0)]
+            os.remove(self.path)
+            for r in rows:
+                io.append_history(self.path, dict(r, step=int(r['step'])))
+
 
 class Checkpoint(Hook):
-    """Model files every `interval` steps and at the end, then the loss plot."""
+    """Model files and training state every `interval` steps and at the end, then the loss plot.
 
-    def __init__(self, gan, run_dir, interval):
+    `state_from` are hooks whose get_state() is saved with the checkpoint (e.g. History).
+    """
+
+    def __init__(self, gan, run_dir, interval, state_from=(), guard=None):
         self.gan, self.run_dir, self.interval = gan, run_dir, interval
+        self.state_from, self.guard = list(state_from), guard
         self.last = None
+        self.extra = {}
 
     def write(self, step):
-        self.gan.save_model(self.run_dir, step)
+        if self.guard is not None:
+            self.guard.check_weights(step)
+        self.gan.save_model(self.run_dir, step, extra=self.extra)
         self.last = step
         history = os.path.join(self.run_dir, 'history.csv')
         if os.path.exists(history):
             io.plot_history(history, os.path.join(self.run_dir, 'loss.png'))
 
     def on_step_end(self, step, logs):
+        # state as of the end of this step (the end hooks may flush it before on_train_end)
+        self.extra = {}
+        for h in self.state_from:
+            self.extra.update(h.get_state())
         if step % self.interval == 0:
             self.write(step)
 
@@ -108,3 +134,63 @@ def format_seconds(s):
     if h:
         return '%dh%02dm' % (h, m)
     return '%dm%02ds' % (m, s)
+
+
+class NonFiniteError(Exception):
+    """A loss or weight became NaN or Inf."""
+
+
+class NanGuard(Hook):
+    """Stop at the first non-finite loss (and check weights before each checkpoint).
+
+    Writes nonfinite.json beside the run with the recent losses; the last good checkpoint stays.
+    """
+
+    def __init__(self, gan, run_dir, keep=20):
+        self.gan, self.run_dir, self.keep = gan, run_dir, keep
+        self.recent = []
+
+    def on_step_end(self, step, logs):
+        self.recent = (self.recent + [dict(logs, step=step)])[-self.keep:]
+        bad = sorted(k for k, v in logs.items() if not np.isfinite(v))
+        if bad:
+            self.fail(step, 'loss %s = %s' % (bad[0], logs[bad[0]]))
+
+    def check_weights(self, step):
+        for model in (self.gan.generator, self.gan.discriminator):
+            for w, v in zip(model.weights, model.get_weights()):
+                if not np.all(np.isfinite(v)):
+                    self.fail(step, 'weight %s of the %s' % (w.name, model.name))
+
+    def fail(self, step, what):
+        path = os.path.join(self.run_dir, 'nonfinite.json')
+        io.write_json(path, {'step': step, 'what': what, 'recent_steps': self.recent})
+        raise NonFiniteError('training diverged at step %d: %s is not finite. The last good '
+                             'checkpoint in %s is kept; recent losses are in %s. Try a lower --lr '
+                             'or another --seed.' % (step, what, os.path.join(self.run_dir, 'weight'), path))
+
+
+class StopOnSignal(Hook):
+    """SIGINT/SIGTERM end the run after the current step (the end hooks then checkpoint it)."""
+
+    def __init__(self):
+        self.received = None
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.received is not None:        # a second signal: stop now, the checkpoint stays
+            raise KeyboardInterrupt
+        self.received = signum
+        sys.stderr.write('\n%s received: finishing this step, then saving a checkpoint '
+                         '(send it again to abort at once)\n' % signal.Signals(signum).name)
+
+    def on_train_begin(self, step):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def on_step_end(self, step, logs):
+        return self.received is not None
+
+    def on_train_end(self, step):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

@@ -10,6 +10,7 @@ import numpy as np
 from .config import Config, UserError
 
 WEIGHT_RE = re.compile(r'^(generator|discriminator|gan)_epoch_(\d+)\.h5$')
+MODEL_KINDS = ('generator', 'discriminator', 'gan')
 HISTORY_FIELDS = ['step', 'd_loss_real', 'd_loss_fake', 'd_acc_real', 'd_acc_fake', 'g_loss']
 MANIFEST = 'checkpoint.json'
 
@@ -39,6 +40,22 @@ def atomic_write(path, write):
         if os.path.exists(tmp):
             os.remove(tmp)
     fsync_dir(folder)
+
+
+TEMP_RE = re.compile(r'^\..+\.tmp\d+$')
+
+
+def remove_stale_temps(run_dir):
+    """Delete temporary files that a killed process left mid-write (never complete files)."""
+    removed = []
+    for sub in ('', 'image', 'weight'):
+        folder = os.path.join(run_dir, sub)
+        if os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if TEMP_RE.match(name):
+                    os.remove(os.path.join(folder, name))
+                    removed.append(name)
+    return removed
 
 
 def atomic_write_bytes(path, data):
@@ -74,9 +91,32 @@ def new_run_dir(out):
 
 
 def write_run_config(run_dir, config, extra=None):
-    doc = {'options': config._asdict(), 'created': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+    doc = {'created': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
     doc.update(extra or {})
+    doc['options'] = config._asdict()
     write_json(os.path.join(run_dir, 'config.json'), doc)
+
+
+def read_run_doc(run_dir):
+    """The whole config.json of a run (options, versions, argv, ...)."""
+    with open(os.path.join(run_dir, 'config.json')) as f:
+        return json.load(f)
+
+
+def save_npy(path, arr):
+    with open(path, 'wb') as f:
+        np.save(f, arr)
+
+
+def grid_latents(run_dir, config):
+    """The run's fixed grid latents: drawn once from the seed, kept in grid_latents.npy."""
+    path = os.path.join(run_dir, 'grid_latents.npy')
+    if os.path.exists(path):
+        return np.load(path)
+    z = np.random.RandomState([config.seed, 1]).normal(
+        0.0, 1.0, (config.grid_size ** 2, config.latent_dim)).astype(np.float32)
+    atomic_write(path, lambda tmp: save_npy(tmp, z))
+    return z
 
 
 def read_run_config(run_dir):
@@ -173,8 +213,27 @@ def latest_step(run_dir):
     return steps[-1] if steps else None
 
 
-def save_checkpoint(gan, run_dir, step, keep=None, milestone=None):
-    """Write the three model files atomically, then the manifest, then prune old checkpoints."""
+def state_path(run_dir, step):
+    return os.path.join(run_dir, 'weight', 'state_epoch_%d.npz' % step)
+
+
+def checkpoint_files(weight_dir, step):
+    return [os.path.join(weight_dir, '%s_epoch_%d.h5' % (k, step)) for k in MODEL_KINDS] + \
+        [os.path.join(weight_dir, 'state_epoch_%d.npz' % step)]
+
+
+def estimate_checkpoint_bytes(gan):
+    """About what one checkpoint takes: G and D weights plus both Adams' two slots each."""
+    g, d = gan.generator.count_params(), gan.discriminator.count_params()
+    return 4 * (g + 3 * d + 3 * g + d + 3 * (g + d)) + (1 << 20)
+
+
+def save_checkpoint(gan, run_dir, step, keep=None, milestone=None, extra=None):
+    """Write the model files and the training state atomically, then the manifest, then prune.
+
+    The manifest (weight/checkpoint.json) is written last, so it only ever names a complete
+    checkpoint; old checkpoints are removed only after that.
+    """
     keep = gan.config.keep_checkpoints if keep is None else keep
     milestone = gan.config.milestone_interval if milestone is None else milestone
     models = [('generator', gan.generator), ('discriminator', gan.discriminator), ('gan', gan.combined)]
@@ -183,10 +242,47 @@ def save_checkpoint(gan, run_dir, step, keep=None, milestone=None):
         path = weight_path(run_dir, kind, step)
         atomic_write(path, lambda tmp, m=model: m.save(tmp, include_optimizer=True))
         paths.append(path)
+    path = state_path(run_dir, step)
+    atomic_write(path, lambda tmp: _write_state(tmp, gan.get_state(), step, gan.config, extra))
+    paths.append(path)
     write_json(os.path.join(run_dir, 'weight', MANIFEST),
                {'step': step, 'files': [os.path.basename(p) for p in paths]})
     prune_checkpoints(os.path.join(run_dir, 'weight'), step, keep, milestone)
     return paths
+
+
+def _write_state(path, state, step, config, extra):
+    arrays = {}
+    for key in ('d_optimizer', 'g_optimizer', 'rng_counters'):
+        for i, v in enumerate(state[key]):
+            arrays['%s_%d' % (key, i)] = np.asarray(v)
+    arrays['numpy_rng_keys'] = np.asarray(state['numpy_rng']['keys'], np.uint32)
+    py_version, py_internal, py_gauss = state['python_random']
+    meta = {'step': step, 'preset': config.preset, 'arch': config.arch,
+            'counts': {k: len(state[k]) for k in ('d_optimizer', 'g_optimizer', 'rng_counters')},
+            'numpy_rng': {k: v for k, v in state['numpy_rng'].items() if k != 'keys'},
+            'python_random': [py_version, list(py_internal), py_gauss], 'extra': extra or {}}
+    arrays['meta'] = np.array(json.dumps(meta))
+    with open(path, 'wb') as f:
+        np.savez(f, **arrays)
+
+
+def read_state(run_dir, step):
+    """The training state saved with checkpoint `step`: (state for GAN.set_state, meta dict)."""
+    path = state_path(run_dir, step)
+    if not os.path.exists(path):
+        raise UserError('%s is missing: checkpoint %d cannot be resumed exactly (it has weights '
+                        'only); start a new run from it with GAN.load_model instead' % (path, step))
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z['meta']))
+            state = {k: [z['%s_%d' % (k, i)] for i in range(n)] for k, n in meta['counts'].items()}
+            state['numpy_rng'] = dict(meta['numpy_rng'], keys=z['numpy_rng_keys'])
+    except (OSError, IOError, ValueError, KeyError) as e:
+        raise UserError('%s is corrupt or truncated (%s)' % (path, e))
+    v, internal, gauss = meta['python_random']
+    state['python_random'] = (v, tuple(internal), gauss)
+    return state, meta
 
 
 def prune_checkpoints(weight_dir, current, keep, milestone):
@@ -198,8 +294,7 @@ def prune_checkpoints(weight_dir, current, keep, milestone):
     for s in steps:
         if s in recent or (milestone and s % milestone == 0):
             continue
-        for kind in ('generator', 'discriminator', 'gan'):
-            p = os.path.join(weight_dir, '%s_epoch_%d.h5' % (kind, s))
+        for p in checkpoint_files(weight_dir, s):
             if os.path.exists(p):
                 os.remove(p)
 
@@ -325,3 +420,19 @@ def load_gan(cls, path, step=None, config=None):
     gan.step = step
     gan.run_dir = run_dir
     return gan
+
+
+def restore_checkpoint(gan, run_dir, step):
+    """Load checkpoint `step` of a run into `gan` for resuming: weights, optimizers, RNG states.
+
+    Returns the state's meta dict (its 'extra' holds what the hooks saved).
+    """
+    state, meta = read_state(run_dir, step)
+    if meta.get('arch') != gan.config.arch or meta.get('preset') != gan.config.preset:
+        raise UserError('checkpoint %d of %s was written by preset %s (arch %s), not %s; resume it '
+                        'with its own --preset' % (step, run_dir, meta.get('preset'), meta.get('arch'),
+                                                   gan.config.preset))
+    load_weights(gan.generator, weight_path(run_dir, 'generator', step), 'generator')
+    load_weights(gan.discriminator, weight_path(run_dir, 'discriminator', step), 'discriminator')
+    gan.set_state(state)
+    return meta

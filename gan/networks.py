@@ -1,10 +1,45 @@
 """Pure Keras builders for the generator and discriminator of each recipe (no I/O, no compile)."""
 from keras.initializers import TruncatedNormal
 from keras.layers import (Activation, BatchNormalization, Conv2D, Conv2DTranspose, Dense,
-                          Dropout, Flatten, LeakyReLU, Reshape)
+                          Flatten, LeakyReLU, Reshape)
 from keras.models import Sequential
+import keras
+import keras.backend as K
+import numpy as np
+import tensorflow as tf
 
 IMG_SHAPE = (64, 64, 3)
+
+
+class Dropout(keras.layers.Dropout):
+    """keras.layers.Dropout with masks from a counter-based (stateless) random generator.
+
+    The math is Keras' (keep with probability 1 - rate, scale kept values by 1 / (1 - rate)); only
+    the random stream differs: masks are a function of (salt, counter), where the counter is a
+    variable that counts this layer's training calls. Saving the counter lets a resumed run draw
+    exactly the masks an uninterrupted run would. The class name stays 'Dropout', so the saved
+    models load in plain Keras as ordinary Dropout.
+    """
+
+    def build(self, input_shape):
+        self.salt = int(np.random.randint(2 ** 31 - 1))    # seeded through np.random, as Keras does
+        counter = K.variable(0, dtype='int64', name='seed_counter')
+        counter._tracked = True            # keep it out of the layer's weights (and snapshots)
+        self.seed_counter = counter
+        super(Dropout, self).build(input_shape)
+
+    def call(self, inputs, training=None):
+        if not 0.0 < self.rate < 1.0:
+            return inputs
+
+        def dropped():
+            count = tf.compat.v1.assign_add(self.seed_counter, 1)
+            seed = tf.stack([tf.constant(self.salt, tf.int64), count])
+            shape = self._get_noise_shape(inputs)
+            shape = tf.shape(inputs) if shape is None else tf.stack(shape)
+            keep = tf.random.stateless_uniform(shape, seed=seed, dtype=inputs.dtype) >= self.rate
+            return inputs * (1.0 / (1.0 - self.rate)) * tf.cast(keep, inputs.dtype)
+        return K.in_train_phase(dropped, inputs, training=training)
 
 
 def gan_animation_generator(latent_dim=200):

@@ -62,7 +62,8 @@ def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
     run_dir = out / '1'
     assert sorted(os.listdir(str(run_dir / 'image'))) == ['Faces_1.png', 'Faces_2.png']
     weights = sorted(os.listdir(str(run_dir / 'weight')))
-    assert weights == ['checkpoint.json', 'discriminator_epoch_2.h5', 'gan_epoch_2.h5', 'generator_epoch_2.h5']
+    assert weights == ['checkpoint.json', 'discriminator_epoch_2.h5', 'gan_epoch_2.h5', 'generator_epoch_2.h5',
+                       'state_epoch_2.npz']
     cfg = json.load(open(str(run_dir / 'config.json')))
     assert cfg['options']['seed'] == 3 and cfg['options']['batch_size'] == 8
     assert cfg['versions']['tensorflow'] == '1.15.5' and cfg['versions']['keras'] == '2.3.1'
