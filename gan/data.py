@@ -30,25 +30,62 @@ def find_images(folder):
     return found
 
 
+MAX_PIXELS = 64 * 1024 * 1024   # larger images are refused before decoding (memory)
+JPEG_SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def header_size(buf):
+    """(width, height) read from a PNG, JPEG or BMP header, or None when it cannot be read."""
+    b = bytes(buf[:65536])
+    if b[:8] == b'\x89PNG\r\n\x1a\n' and b[12:16] == b'IHDR' and len(b) >= 24:
+        return int.from_bytes(b[16:20], 'big'), int.from_bytes(b[20:24], 'big')
+    if b[:2] == b'BM' and len(b) >= 26:
+        return (abs(int.from_bytes(b[18:22], 'little', signed=True)),
+                abs(int.from_bytes(b[22:26], 'little', signed=True)))
+    if b[:2] == b'\xff\xd8':
+        i = 2
+        while i + 9 <= len(b):
+            if b[i] != 0xFF:
+                return None
+            marker = b[i + 1]
+            if marker == 0xFF:                  # fill byte
+                i += 1
+                continue
+            if marker in JPEG_SOF:
+                return int.from_bytes(b[i + 7:i + 9], 'big'), int.from_bytes(b[i + 5:i + 7], 'big')
+            if marker == 0x01 or 0xD0 <= marker <= 0xD9:
+                i += 2
+                continue
+            i += 2 + int.from_bytes(b[i + 2:i + 4], 'big')
+    return None
+
+
 def decode(path, size=64):
-    """One image as uint8 RGB (size, size, 3); raises ValueError saying why it cannot be read.
+    """One image as uint8 RGB (size, size, 3); raises ValueError saying why it cannot be used.
 
     Decoding follows cv2.imread's colour mode, as the original did: grayscale becomes three
-    channels, alpha is dropped, 16-bit is scaled to 8-bit, CMYK is converted.
+    channels, alpha is dropped, 16-bit is scaled to 8-bit, CMYK is converted. Empty, truncated
+    and oversized files are refused before OpenCV sees them.
     """
     import cv2
     with open(path, 'rb') as f:
         buf = np.frombuffer(f.read(), np.uint8)
     if buf.size == 0:
         raise ValueError('empty file')
+    dims = header_size(buf)
+    if dims is not None and dims[0] * dims[1] > MAX_PIXELS:
+        raise ValueError('image is %dx%d, over the %d-megapixel limit; shrink it first'
+                         % (dims[0], dims[1], MAX_PIXELS >> 20))
+    if buf[:2].tobytes() == b'\xff\xd8' and b'\xff\xd9' not in buf[-256:].tobytes():
+        raise ValueError('truncated JPEG (no end-of-image marker)')
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
-        raise ValueError('not a decodable image')
+        raise ValueError('not a decodable image (corrupt, truncated or not an image)')
     h, w = img.shape[:2]
     if (h, w) != (size, size):
         shrink = h >= size and w >= size
         img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return img[..., ::-1]
+    return np.ascontiguousarray(img[..., ::-1])
 
 
 def _cache_key(paths, size):
