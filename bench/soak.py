@@ -1,0 +1,89 @@
+"""Soak test: run N training steps and print RSS and seconds per step over time, with slopes.
+
+    python bench/soak.py --steps 1000 --batch-size 8 --unroll-steps 1 --every 50
+
+A memory or time leak shows up as a positive slope (MB or ms per 1,000 steps). Writes the
+samples and slopes as JSON (--json). Not part of CI.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+
+def rss_mb():
+    """Current resident set size in MB (Linux /proc; falls back to the peak)."""
+    try:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def slope_per_1000(xs, ys):
+    if len(xs) < 2:
+        return float('nan')
+    return float(np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)[0] * 1000)
+
+
+def main(argv=None):
+    from gan import Config, GAN, backend
+    from gan.data import load_images
+    from gan.loop import Hook
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--steps', type=int, default=1000)
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--unroll-steps', type=int, default=1)
+    p.add_argument('--every', type=int, default=50, help='print a sample every N steps')
+    p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', 'data', 'demo'))
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--json', default=None, help='write samples and slopes here')
+    args = p.parse_args(argv)
+
+    images = load_images(args.data)
+    backend.setup(args.seed)
+    gan = GAN(Config(batch_size=args.batch_size, unroll_steps=args.unroll_steps, seed=args.seed))
+    samples = []
+
+    class Sampler(Hook):
+        def __init__(self):
+            self.window = []
+
+        def on_step_end(self, step, logs):
+            self.window.append(logs['seconds'])
+            if step % args.every == 0:
+                gan.generate(n=16, seed=0)          # sampling is part of a real run too
+                row = {'step': step, 'rss_mb': rss_mb(), 'sec_per_step': float(np.mean(self.window)),
+                       'graph_ops': backend.graph_size()}
+                self.window = []
+                samples.append(row)
+                print('step %6d  rss %8.1f MB  %.3f s/step  graph %d ops'
+                      % (step, row['rss_mb'], row['sec_per_step'], row['graph_ops']), flush=True)
+
+    t0 = time.time()
+    gan.train(images, steps=args.steps, hooks=[Sampler()])
+    warm = [s for s in samples if s['step'] > args.every]   # skip the first block (warm-up)
+    result = {'config': vars(args), 'samples': samples, 'wall_seconds': time.time() - t0,
+              'rss_slope_mb_per_1000_steps': slope_per_1000([s['step'] for s in warm],
+                                                            [s['rss_mb'] for s in warm]),
+              'time_slope_ms_per_step_per_1000_steps': slope_per_1000(
+                  [s['step'] for s in warm], [1000 * s['sec_per_step'] for s in warm]),
+              'graph_ops_first_last': [samples[0]['graph_ops'], samples[-1]['graph_ops']] if samples else None}
+    print('RSS slope %.2f MB per 1,000 steps; step-time slope %.2f ms/step per 1,000 steps; '
+          'graph ops %s; %.0f s in all'
+          % (result['rss_slope_mb_per_1000_steps'], result['time_slope_ms_per_step_per_1000_steps'],
+             result['graph_ops_first_last'], result['wall_seconds']))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
