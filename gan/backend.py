@@ -20,6 +20,11 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
         from .determinism import configure
         info = configure(True)
         intra_threads = inter_threads = 1
+    # Resource variables: a training step's gradients read the weights as they were before the
+    # step's updates. With TF1's default ref variables an optimizer update may land between two
+    # reads of the same weight in one session.run (the executor's order decides), which makes the
+    # result depend on how the graph happens to be laid out.
+    tf.compat.v1.enable_resource_variables()
     K.clear_session()
     random.seed(seed)
     np.random.seed(seed)
@@ -28,6 +33,12 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
                                    inter_op_parallelism_threads=inter_threads,
                                    allow_soft_placement=True)
     cfg.gpu_options.allow_growth = True
+    if deterministic:
+        # Grappler rewrites each function's graph when it first runs, and the result depends on
+        # the whole graph at that moment; a resumed process (whose graph also holds the restore
+        # ops) then computed gradients that differed in the last bits. Off, every run executes
+        # the graph as built, so resumed and uninterrupted runs agree bit for bit.
+        cfg.graph_options.rewrite_options.disable_meta_optimizer = True
     K.set_session(tf.compat.v1.Session(graph=tf.compat.v1.get_default_graph(), config=cfg))
     return info
 

@@ -9,7 +9,7 @@ class UserError(Exception):
 
 class Config(NamedTuple):
     preset: str = 'gan_animation'      # recipe the defaults come from
-    arch: str = 'gan_animation'        # network pair in gan.networks
+    arch: str = 'gan_animation'        # network pair in gan.networks ('tiny': small test stand-in)
     steps: int = 30000                 # training steps (the original's "epochs": one minibatch each)
     batch_size: int = 256              # latents per generator update; D sees half batches
     latent_dim: int = 200              # size of the standard-normal latent vector

@@ -48,11 +48,18 @@ class GAN(object):
     # -- models -----------------------------------------------------------------------------
     def build_generator(self):
         from . import networks
+        self._check_arch(networks.GENERATORS)
         return networks.build_generator(self.config.arch, self.config.latent_dim)
 
     def build_discriminator(self):
         from . import networks
+        self._check_arch(networks.DISCRIMINATORS)
         return networks.build_discriminator(self.config.arch)
+
+    def _check_arch(self, known):
+        if self.config.arch not in known:
+            raise UserError('--arch %s is unknown; choose one of: %s'
+                            % (self.config.arch, ', '.join(sorted(known))))
 
     def _adam(self):
         from keras.optimizers import Adam

@@ -72,8 +72,38 @@ def gan_animation_discriminator(img_shape=IMG_SHAPE):
     return model
 
 
-GENERATORS = {'gan_animation': gan_animation_generator}
-DISCRIMINATORS = {'gan_animation': gan_animation_discriminator}
+def tiny_generator(latent_dim=200):
+    """A small stand-in with the same layer kinds as GAN_animation's G (tests and smoke runs)."""
+    model = Sequential(name='generator')
+    model.add(Dense(4 * 4 * 8, input_dim=latent_dim))
+    model.add(Reshape((4, 4, 8)))
+    for _ in range(4):
+        model.add(Conv2DTranspose(8, kernel_size=2, strides=2, padding='same',
+                                  kernel_initializer=TruncatedNormal(mean=0.0, stddev=0.02)))
+        model.add(BatchNormalization(momentum=0.9, epsilon=1e-5))
+        model.add(LeakyReLU(alpha=0.2))
+    model.add(Conv2D(3, kernel_size=3, padding='same'))
+    model.add(Activation('tanh'))
+    return model
+
+
+def tiny_discriminator(img_shape=IMG_SHAPE):
+    """A small stand-in with the same layer kinds as GAN_animation's D (tests and smoke runs)."""
+    model = Sequential(name='discriminator')
+    for i, stride in enumerate((4, 4)):
+        extra = {'input_shape': img_shape} if i == 0 else {}
+        model.add(Conv2D(8, kernel_size=3, strides=stride, padding='same', **extra))
+        model.add(BatchNormalization(momentum=0.8, epsilon=1e-3))
+        model.add(LeakyReLU(alpha=0.2))
+        model.add(Dropout(0.25))
+    model.add(Flatten())
+    model.add(Dropout(0.5))
+    model.add(Dense(1, activation='sigmoid'))
+    return model
+
+
+GENERATORS = {'gan_animation': gan_animation_generator, 'tiny': tiny_generator}
+DISCRIMINATORS = {'gan_animation': gan_animation_discriminator, 'tiny': tiny_discriminator}
 
 
 def build_generator(arch, latent_dim):

@@ -22,10 +22,18 @@ def reference_dir():
 
 @pytest.fixture
 def tiny_config():
-    """The real networks with a small batch and a short unroll, so a step takes about a second."""
+    """Small stand-in networks (arch 'tiny'), a small batch and a short unroll: fast mechanics tests.
+
+    Tests about the recipe's own networks use `real_config`."""
     from gan import Config
-    return Config(batch_size=8, unroll_steps=2, seed=1, sample_interval=1, checkpoint_interval=2,
-                  history_interval=1, grid_size=2)
+    return Config(arch='tiny', batch_size=8, unroll_steps=2, seed=1, sample_interval=1,
+                  checkpoint_interval=2, history_interval=1, grid_size=2)
+
+
+@pytest.fixture
+def real_config(tiny_config):
+    """The GAN_animation networks with a small batch and a short unroll."""
+    return tiny_config._replace(arch='gan_animation')
 
 
 @pytest.fixture

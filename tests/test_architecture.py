@@ -69,9 +69,9 @@ def test_discriminator_layers_and_parameters(fresh_session):
     assert d.count_params() == 2739073
 
 
-def test_compiled_losses_and_optimizers(fresh_session, tiny_config):
+def test_compiled_losses_and_optimizers(fresh_session, real_config):
     from gan import GAN
-    gan = GAN(tiny_config._replace(batch_size=256))
+    gan = GAN(real_config._replace(batch_size=256))
     d_loss = gan.discriminator.loss
     assert d_loss.__class__.__name__ == 'BinaryCrossentropy'
     assert d_loss.get_config()['label_smoothing'] == pytest.approx(0.2)

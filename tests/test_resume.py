@@ -14,8 +14,8 @@ from conftest import ROOT
 
 DRIVER = os.path.join(ROOT, 'tests', 'train_driver.py')
 DATA = os.path.join(ROOT, 'data', 'demo')
-# tiny and deterministic: one step takes about a second on 2 cores
-TINY = ['--batch-size', '8', '--unroll-steps', '1', '--seed', '5', '--deterministic',
+# stand-in networks, deterministic: a step takes a fraction of a second
+TINY = ['--arch', 'tiny', '--batch-size', '8', '--unroll-steps', '1', '--seed', '5', '--deterministic',
         '--sample-interval', '2', '--checkpoint-interval', '2', '--history-interval', '3',
         '--grid-size', '2', '--keep-checkpoints', '0', '--data', DATA]
 STEPS = 6
@@ -99,7 +99,7 @@ def test_sigkill_at_random_moments_then_resume_is_exact(baseline, tmp_path):
         p = subprocess.Popen([sys.executable, DRIVER] + args, cwd=ROOT, env=env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # a kill somewhere between start-up and the middle of the run
-        time.sleep(rng.uniform(6.0, 14.0))
+        time.sleep(rng.uniform(4.0, 9.0))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
