@@ -128,12 +128,7 @@ def run_training(cfg, argv=(), resume_dir=None):
     from .data import load_images
     from .gan import GAN, describe_session
     out = resume_dir or cfg.out
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as e:
-        raise UserError('cannot create output folder %s (%s); choose another with --out' % (out, e))
-    if not os.access(out, os.W_OK):
-        raise UserError('output folder %s is not writable; choose another with --out' % out)
+    io.ensure_writable_dir(out)
     images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'))
     print('loaded %d images from %s' % (len(images), cfg.data))
     info = backend.setup(cfg.seed, cfg.deterministic)

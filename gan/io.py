@@ -70,14 +70,19 @@ def write_json(path, obj):
 
 
 # -- run folders -------------------------------------------------------------------------------
-def new_run_dir(out):
-    """Create out/<n> with n one more than the largest numbered run; never reuses a folder."""
+def ensure_writable_dir(out):
+    """Create `out` if needed; a UserError naming --out when it cannot be created or written."""
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         raise UserError('cannot create output folder %s (%s); choose another with --out' % (out, e))
     if not os.access(out, os.W_OK):
         raise UserError('output folder %s is not writable; choose another with --out' % out)
+
+
+def new_run_dir(out):
+    """Create out/<n> with n one more than the largest numbered run; never reuses a folder."""
+    ensure_writable_dir(out)
     while True:
         taken = [int(n) for n in os.listdir(out) if n.isdigit()]
         run = os.path.join(out, str(max(taken) + 1 if taken else 1))
