@@ -14,6 +14,7 @@ class Config(NamedTuple):
     batch_size: int = 256              # latents per generator update; D sees half batches
     latent_dim: int = 200              # size of the standard-normal latent vector
     unroll_steps: int = 10             # extra D updates before the G update (0 = plain DCGAN)
+    unroll_mode: str = 'first-order'   # 'first-order' (original) or 'second-order' (G's gradient through the k updates)
     restore_optimizer: bool = False    # also restore D's Adam state after the G update (original: no)
     lr: float = 2e-4                   # Adam learning rate, D and G
     beta_1: float = 0.5                # Adam beta_1
@@ -77,5 +78,7 @@ def check(cfg):
     for name in ['flip_prob', 'label_smoothing']:
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise UserError('--%s must be in [0, 1] (got %r)' % (name.replace('_', '-'), getattr(cfg, name)))
+    if cfg.unroll_mode not in ('first-order', 'second-order'):
+        raise UserError("--unroll-mode must be 'first-order' or 'second-order' (got %r)" % cfg.unroll_mode)
     if not cfg.lr > 0:
         raise UserError('--lr must be positive (got %r)' % cfg.lr)

@@ -122,6 +122,9 @@ class GAN(object):
         of the generator update.
         """
         c, rng = self.config, self.rng
+        if c.unroll_mode == 'second-order':
+            from .unroll import second_order_step
+            return second_order_step(self, sample_real)
         logs = self._d_round(sample_real)
         self._snapshot.save()
         for _ in range(c.unroll_steps):
