@@ -46,6 +46,20 @@ def test_second_order_gradient_differs_from_first_order_only_when_unrolled(k):
 
 
 def test_unrolled_weights_equal_keras_own_discriminator_updates():
+    """Runs _unrolled_matches_keras in a fresh process: TF sizes its thread pools when a process
+    opens its first session, so a single-threaded session is only possible there."""
+    import os
+    import subprocess
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = ('import sys; sys.path[:0] = [%r, %r]; import test_unroll2 as t; '
+            't._unrolled_matches_keras(); print("MATCHED")' % (here, os.path.dirname(here)))
+    r = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=600)
+    assert r.returncode == 0 and 'MATCHED' in r.stdout, r.stderr[-3000:]
+
+
+def _unrolled_matches_keras():
     """theta_k of the graph = D's weights after k real train_on_batch rounds on the same batches
     (the same loss, smoothing, flips and Adam arithmetic).
 
