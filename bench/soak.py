@@ -8,22 +8,13 @@ samples and slopes as JSON (--json). Not part of CI.
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
-
-
-def rss_mb():
-    """Current resident set size in MB (Linux /proc; falls back to the peak)."""
-    try:
-        with open('/proc/self/statm') as f:
-            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from step_benchmark import rss_mb  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 
 def slope_per_1000(xs, ys):
