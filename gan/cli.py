@@ -4,7 +4,7 @@ import os
 import re
 import sys
 
-from .config import PRESETS, Config, UserError, check, resolve
+from .config import PRESETS, Config, UserError, check, plan_epochs, resolve
 
 BOOL_FLAGS = ('restore_optimizer', 'deterministic')
 
@@ -51,7 +51,7 @@ def parse_config(argv):
 
 # Options a resumed run may change; every other one must equal the run's own.
 RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_checkpoints',
-                     'milestone_interval', 'data', 'out')
+                     'milestone_interval', 'data', 'out', 'execution')
 
 
 def train_main(argv=None):
@@ -59,8 +59,10 @@ def train_main(argv=None):
     try:
         args, cfg = parse_config(argv)
         if args.list_presets:
-            for name in sorted(PRESETS):
-                print(name)
+            from .config import PRESET_NOTES
+            for name in PRESETS:       # one line each: name, source project, what is distinctive
+                source, what = PRESET_NOTES.get(name, ('', ''))
+                print('%-24s %s: %s' % (name, source, what))
             return 0
         if args.resume:
             run_dir, cfg = resume_config(args, argv)
@@ -129,8 +131,9 @@ def run_training(cfg, argv=(), resume_dir=None):
     from .gan import GAN, describe_session
     out = resume_dir or cfg.out
     io.ensure_writable_dir(out)
-    images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'))
+    images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'), resize=cfg.resize)
     print('loaded %d images from %s' % (len(images), cfg.data))
+    cfg = plan_epochs(cfg, len(images))    # epochs -> steps, before config.json and the hooks
     info = backend.setup(cfg.seed, cfg.deterministic)
     gan = GAN(cfg)
     check_disk(out, 2 * io.estimate_checkpoint_bytes(gan) + (100 << 20))

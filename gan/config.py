@@ -1,4 +1,5 @@
-"""Immutable training options and the named recipe presets (data, no logic)."""
+"""Immutable training options, the named recipe presets (data), their checks, and the one
+conversion of epochs to steps."""
 import json
 from typing import NamedTuple, Optional
 
@@ -32,6 +33,28 @@ class Config(NamedTuple):
     out: str = 'save'                  # parent of the numbered run folders
     seed: Optional[int] = None         # seeds Python, NumPy and TF; None draws one and records it
     deterministic: bool = False        # single-threaded TF (and cuDNN determinism): bit-identical runs
+    scheme: str = 'alternating'        # updates per step: 'alternating' (D rounds, then G: the original), 'alternating-summed' (one D update on the real+fake loss, then G), 'simultaneous' (D and G from one forward pass)
+    loss: str = 'bce'                  # loss on D's probabilities: 'bce' (Keras), 'torch-bce' (PyTorch's BCELoss, log clamped at -100), 'log' (plain -log p, may reach inf/nan)
+    d_lr: float = 0.0                  # D's Adam learning rate (0 = --lr)
+    g_lr: float = 0.0                  # G's Adam learning rate (0 = --lr)
+    d_threshold: float = 0.0           # update D only when its loss is above this (0 = always)
+    g_threshold: float = 0.0           # update G only when its loss is above this (0 = always)
+    g_extra_threshold: float = 0.0     # one more G step (fresh latents) when the G loss is above this (0 = never)
+    smoothing_mode: str = 'two-sided'  # how --label-smoothing s applies: 'two-sided' (targets y(1-s)+s/2) or 'one-sided' (1 becomes 1-s/2, 0 stays)
+    target_noise: float = 0.0          # per-batch smoothing: real targets 1-u, fake targets u, u ~ U(0, N) drawn per D batch (0 = off)
+    noise_sigma: float = 0.0           # instance noise: std of Gaussian noise on D's input in epoch 0 (0 = none; needs arch ganime)
+    noise_decay: float = 0.0           # ...lowered by this much per epoch
+    noise_floor: float = 1e-6          # ...but never below this
+    pixel_min: float = -1.0            # value black maps to: -1 (images in [-1, 1]) or 0 (images in [0, 1])
+    channel_order: str = 'rgb'         # channel order of the images D sees and G makes: 'rgb' or 'bgr'
+    resize: str = 'area'               # images not 64x64: 'area' (bilinear to enlarge), 'bilinear', 'short-side-crop' (Resize(64), CenterCrop(64))
+    init: str = 'keras'                # weight initialisation: 'keras' (layer defaults) or 'torch' (PyTorch's defaults; animefaceswithgan archs)
+    sampling: str = 'replacement'      # real batches: 'replacement' (uniform draws) or 'passes' (shuffled full passes over the data)
+    data_epochs: int = 0               # train this many epochs instead of --steps (0 = use --steps)
+    sample_epochs: int = 0             # write a grid every N epochs instead of every --sample-interval steps (0 = steps)
+    checkpoint_epochs: int = 0         # checkpoint every N epochs instead of every --checkpoint-interval steps (0 = steps)
+    steps_per_epoch: int = 0           # steps in one epoch: int(images / batch) with 'replacement', a full pass with 'passes' (0 = from the data)
+    execution: str = 'fused'           # how the alternating step's D rounds run: 'fused' (one session call for all rounds, same math) or 'keras' (predict + 2 train_on_batch per round, like the original)
 
     def to_json(self):
         return json.dumps(self._asdict(), indent=2, sort_keys=True)
@@ -45,10 +68,73 @@ class Config(NamedTuple):
         return cls(**d)
 
 
-# Presets are overrides of Config's defaults (the defaults are the GAN_animation recipe).
+# Presets are overrides of Config's defaults (the defaults are the GAN_animation recipe). Each one
+# is a declarative description of a recipe built from the mechanisms in gan/recipes.py; the facts
+# come from each project's code (issue 5). docs/presets.md explains every row.
+_ANIMEFACESWITHGAN = {          # v1; the later versions change one thing each
+    'arch': 'animefaceswithgan', 'init': 'torch', 'latent_dim': 128, 'batch_size': 128,
+    'resize': 'short-side-crop', 'scheme': 'alternating-summed', 'loss': 'torch-bce',
+    'unroll_steps': 0, 'lr': 2e-4, 'beta_1': 0.5, 'beta_2': 0.999, 'adam_epsilon': 1e-8,
+    'label_smoothing': 0.0, 'flip_prob': 0.0, 'sampling': 'passes', 'data_epochs': 25,
+    'sample_epochs': 1, 'checkpoint_epochs': 5, 'grid_size': 8,
+}
 PRESETS = {
     'gan_animation': {},
+    'ganime': {
+        'arch': 'ganime', 'latent_dim': 100, 'batch_size': 64, 'unroll_steps': 0,
+        'lr': 1e-5, 'g_lr': 5e-6, 'beta_1': 0.9, 'beta_2': 0.999, 'adam_epsilon': 1e-7,
+        'label_smoothing': 0.0, 'flip_prob': 0.0, 'target_noise': 0.05, 'g_extra_threshold': 3.0,
+        'noise_sigma': 0.75, 'noise_decay': 0.02, 'noise_floor': 1e-6,
+        'sampling': 'replacement', 'data_epochs': 300, 'checkpoint_epochs': 10, 'sample_epochs': 1,
+    },
+    'dcgan-yernat': {
+        'arch': 'dcgan_yernat', 'pixel_min': 0.0, 'latent_dim': 100, 'batch_size': 100,
+        'scheme': 'simultaneous', 'loss': 'log', 'unroll_steps': 0,
+        'lr': 1e-4, 'beta_1': 0.5, 'beta_2': 0.999, 'adam_epsilon': 1e-7,
+        'label_smoothing': 0.0, 'flip_prob': 0.0,
+        'sampling': 'passes', 'data_epochs': 500, 'sample_epochs': 1, 'checkpoint_epochs': 10,
+    },
+    'animefacesgan': {
+        'arch': 'animefacesgan', 'latent_dim': 100, 'batch_size': 100, 'resize': 'bilinear',
+        'scheme': 'simultaneous', 'loss': 'log', 'unroll_steps': 0,
+        'lr': 2e-4, 'beta_1': 0.5, 'beta_2': 0.999, 'adam_epsilon': 1e-7,
+        'label_smoothing': 0.0, 'flip_prob': 0.0,
+        'sampling': 'passes', 'data_epochs': 50, 'sample_epochs': 1, 'checkpoint_epochs': 5,
+        'grid_size': 4,
+    },
+    'animefaceswithgan-v1': dict(_ANIMEFACESWITHGAN),
+    'animefaceswithgan-v2': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky'),
+    'animefaceswithgan-v3': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.2),
+    'animefaceswithgan-v4.1': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.1),
+    'animefaceswithgan-v4.2': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.3),
+    'animefaceswithgan-v4.3': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.2,
+                                   g_threshold=4.0),
 }
+
+# (source project, what is distinctive): printed by --list-presets, tabled in docs/presets.md.
+PRESET_NOTES = {
+    'gan_animation': ('GAN_animation', 'unrolled D (10 extra rounds, restored after the G update), '
+                      'smoothing 0.2 + 5% flips, batch 256, 30,000 steps (the default)'),
+    'ganime': ('Henvezz95/GANime', 'instance noise 0.75 - 0.02/epoch on D, per-batch smoothing '
+               'U(0, 0.05), D lr 1e-5 / G lr 5e-6, extra G step when g_loss > 3, 300 epochs'),
+    'dcgan-yernat': ('yernat-assylbekov/Anime-Faces-with-DCGAN', 'data in [0, 1] (sigmoid G), '
+                     'simultaneous G/D updates on -log losses, batch 100, 500 epochs'),
+    'animefacesgan': ('bijmuj/AnimeFacesGAN', 'simultaneous G/D updates on -log losses, bilinear '
+                      'resize, Adam 2e-4, batch 100, 50 epochs, 4x4 grids'),
+    'animefaceswithgan-v1': ('yigitsevim/AnimeFacesWithGAN', 'PyTorch DCGAN (no biases, PyTorch '
+                             'init and BN), D on summed real+fake BCE then G, ReLU G, batch 128'),
+    'animefaceswithgan-v2': ('yigitsevim/AnimeFacesWithGAN', 'v1 with LeakyReLU(0.2) in G'),
+    'animefaceswithgan-v3': ('yigitsevim/AnimeFacesWithGAN', 'v2, D updated only when loss_D > 0.2'),
+    'animefaceswithgan-v4.1': ('yigitsevim/AnimeFacesWithGAN', 'v2, D updated only when loss_D > 0.1'),
+    'animefaceswithgan-v4.2': ('yigitsevim/AnimeFacesWithGAN', 'v2, D updated only when loss_D > 0.3'),
+    'animefaceswithgan-v4.3': ('yigitsevim/AnimeFacesWithGAN', 'v2, D only when loss_D > 0.2, G '
+                               'only when loss_G > 4.0'),
+}
+
+# Each interval in steps and its counterpart in epochs: a preset may give either; a flag given on
+# the command line wins over the preset's other unit.
+EPOCH_COUNTERPARTS = (('steps', 'data_epochs'), ('sample_interval', 'sample_epochs'),
+                      ('checkpoint_interval', 'checkpoint_epochs'))
 
 
 def resolve(preset='gan_animation', **overrides):
@@ -57,10 +143,65 @@ def resolve(preset='gan_animation', **overrides):
         raise UserError('unknown preset %r; choose one of: %s (see --list-presets)'
                         % (preset, ', '.join(sorted(PRESETS))))
     values = dict(PRESETS[preset], preset=preset)
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    for in_steps, in_epochs in EPOCH_COUNTERPARTS:
+        if in_steps in given and in_epochs in given and given[in_epochs]:
+            raise UserError('give --%s or --%s, not both' % (in_steps.replace('_', '-'),
+                                                              in_epochs.replace('_', '-')))
+        if in_steps in given:
+            values[in_epochs] = 0          # counted in steps, as asked
+    values.update(given)
     cfg = Config.from_dict(values)
     check(cfg)
+    if cfg.steps_per_epoch:                # given: the epochs become steps now
+        cfg = _in_steps(cfg, cfg.steps_per_epoch)
+        check(cfg)
     return cfg
+
+
+def uses_epochs(cfg):
+    """Whether the recipe needs to know its epoch length (counts, schedules or full passes)."""
+    return bool(cfg.data_epochs or cfg.sample_epochs or cfg.checkpoint_epochs or cfg.noise_decay
+                or cfg.sampling == 'passes')
+
+
+def epoch_length(cfg, n_images):
+    """Steps in one epoch: int(N / batch) with sampling 'replacement' (GANime's count), or the
+    batches of one full pass, the last one short, with 'passes'."""
+    if cfg.sampling == 'passes':
+        return -(-n_images // cfg.batch_size)
+    return n_images // cfg.batch_size
+
+
+def plan_epochs(cfg, n_images):
+    """The one place where epochs become steps, once the number of images is known.
+
+    Sets steps_per_epoch, and steps / sample_interval / checkpoint_interval from their epoch
+    counterparts; the config then records both. A config that already has steps_per_epoch (a
+    resumed run, or one given on the command line) is returned as it is.
+    """
+    if not uses_epochs(cfg) or cfg.steps_per_epoch:
+        return cfg
+    spe = epoch_length(cfg, n_images)
+    if spe < 1:
+        raise UserError('%d images make no full batch of --batch-size %d, so an epoch has no '
+                        'steps; add images or lower --batch-size' % (n_images, cfg.batch_size))
+    cfg = _in_steps(cfg, spe)
+    check(cfg)
+    return cfg
+
+
+def _in_steps(cfg, spe):
+    changes = {'steps_per_epoch': spe}
+    for in_steps, in_epochs in EPOCH_COUNTERPARTS:
+        if getattr(cfg, in_epochs):
+            changes[in_steps] = getattr(cfg, in_epochs) * spe
+    return cfg._replace(**changes)
+
+
+def epoch_of(cfg, step):
+    """Epoch (from 0) of 1-based `step`; 0 while the epoch length is unknown."""
+    return (step - 1) // cfg.steps_per_epoch if cfg.steps_per_epoch else 0
 
 
 def check(cfg):
@@ -82,3 +223,53 @@ def check(cfg):
         raise UserError("--unroll-mode must be 'first-order' or 'second-order' (got %r)" % cfg.unroll_mode)
     if not cfg.lr > 0:
         raise UserError('--lr must be positive (got %r)' % cfg.lr)
+    for name in ['d_lr', 'g_lr', 'd_threshold', 'g_threshold', 'g_extra_threshold', 'noise_sigma',
+                 'noise_decay', 'noise_floor', 'data_epochs', 'sample_epochs', 'checkpoint_epochs',
+                 'steps_per_epoch']:
+        if getattr(cfg, name) < 0:
+            raise UserError('--%s must be 0 or more (got %r)' % (name.replace('_', '-'), getattr(cfg, name)))
+    if cfg.pixel_min not in (-1.0, 0.0):
+        raise UserError('--pixel-min must be -1 (images in [-1, 1]) or 0 (images in [0, 1]); got %r'
+                        % cfg.pixel_min)
+    if not 0.0 <= cfg.target_noise <= 0.5:
+        raise UserError('--target-noise must be in [0, 0.5] (got %r)' % cfg.target_noise)
+    for name, choices in CHOICES.items():
+        if getattr(cfg, name) not in choices:
+            raise UserError('--%s must be one of %s (got %r)' % (
+                name.replace('_', '-'), ', '.join(repr(c) for c in choices), getattr(cfg, name)))
+    if cfg.scheme == 'alternating':
+        if cfg.loss != 'bce':
+            raise UserError("--loss %s needs --scheme alternating-summed or simultaneous (the "
+                            "alternating scheme trains through Keras' own BCE)" % cfg.loss)
+        if cfg.d_threshold or cfg.g_threshold:
+            raise UserError('--d-threshold and --g-threshold need --scheme alternating-summed or '
+                            'simultaneous (the gate reads the loss before the update)')
+        if cfg.sampling != 'replacement':
+            raise UserError("--sampling passes needs --scheme alternating-summed or simultaneous "
+                            "(the alternating scheme draws half batches with replacement)")
+    else:
+        for name in ('unroll_steps', 'restore_optimizer'):
+            if getattr(cfg, name):
+                raise UserError('--%s needs --scheme alternating (got --scheme %s)'
+                                % (name.replace('_', '-'), cfg.scheme))
+        if cfg.unroll_mode != 'first-order':
+            raise UserError('--unroll-mode %s needs --scheme alternating' % cfg.unroll_mode)
+    if cfg.g_extra_threshold and cfg.scheme == 'simultaneous':
+        raise UserError('--g-extra-threshold needs an alternating scheme (a simultaneous step has '
+                        'no separate G step to repeat)')
+    if cfg.loss == 'log' and (cfg.flip_prob or cfg.label_smoothing or cfg.target_noise):
+        raise UserError('--loss log takes targets 1 and 0 as they are: set --flip-prob, '
+                        '--label-smoothing and --target-noise to 0, or use --loss bce')
+
+
+# The values each choice option accepts (the first is the default).
+CHOICES = {
+    'scheme': ('alternating', 'alternating-summed', 'simultaneous'),
+    'loss': ('bce', 'torch-bce', 'log'),
+    'smoothing_mode': ('two-sided', 'one-sided'),
+    'channel_order': ('rgb', 'bgr'),
+    'resize': ('area', 'bilinear', 'short-side-crop'),
+    'init': ('keras', 'torch'),
+    'sampling': ('replacement', 'passes'),
+    'execution': ('fused', 'keras'),
+}

@@ -60,7 +60,35 @@ def header_size(buf):
     return None
 
 
-def decode(path, size=64):
+def resize_image(img, rule='area', size=64):
+    """A decoded uint8 image (H, W, 3) as size x size, by a --resize rule.
+
+    'area': area interpolation to shrink, bilinear to enlarge (the default; GAN_animation's data
+    is already 64x64); 'bilinear': bilinear both ways (AnimeFacesGAN's tf.image.resize);
+    'short-side-crop': torchvision's Resize(size) then CenterCrop(size) (AnimeFacesWithGAN): the
+    short side becomes `size` with PIL's bilinear filter, the long side int(size * long / short),
+    then the centre crop.
+    """
+    import cv2
+    h, w = img.shape[:2]
+    if rule == 'short-side-crop':
+        from PIL import Image
+        nh, nw = (int(size * h / w), size) if w <= h else (size, int(size * w / h))
+        if (nh, nw) != (h, w):
+            img = np.asarray(Image.fromarray(np.ascontiguousarray(img)).resize((nw, nh), Image.BILINEAR))
+        top, left = int(round((nh - size) / 2.0)), int(round((nw - size) / 2.0))
+        return np.ascontiguousarray(img[top:top + size, left:left + size])
+    if (h, w) == (size, size):
+        return img
+    if rule == 'bilinear':
+        return cv2.resize(img, (size, size), interpolation=cv2.INTER_LINEAR)
+    if rule != 'area':
+        raise ValueError('unknown resize rule %r' % rule)
+    shrink = h >= size and w >= size
+    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def decode(path, size=64, resize='area'):
     """One image as uint8 RGB (size, size, 3); raises ValueError saying why it cannot be used.
 
     Decoding follows cv2.imread's colour mode, as the original did: grayscale becomes three
@@ -81,23 +109,22 @@ def decode(path, size=64):
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError('not a decodable image (corrupt, truncated or not an image)')
-    h, w = img.shape[:2]
-    if (h, w) != (size, size):
-        shrink = h >= size and w >= size
-        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return np.ascontiguousarray(img[..., ::-1])
+    return resize_image(np.ascontiguousarray(img[..., ::-1]), resize, size)
 
 
-def _cache_key(paths, size):
+def _cache_key(paths, size, resize='area'):
     h = hashlib.sha1(('v%d size=%d\n' % (CACHE_VERSION, size)).encode())
+    if resize != 'area':                   # keeps the keys of existing 'area' caches
+        h.update(('resize=%s\n' % resize).encode())
     for p in paths:
         st = os.stat(p)
         h.update(('%s\t%d\t%d\n' % (os.path.abspath(p), st.st_size, st.st_mtime_ns)).encode())
     return h.hexdigest()[:16]
 
 
-def load_images(folder, size=64, cache_dir=None, warn=None):
-    """All readable images under `folder` as uint8 (N, size, size, 3) RGB.
+def load_images(folder, size=64, cache_dir=None, warn=None, resize='area'):
+    """All readable images under `folder` as uint8 (N, size, size, 3) RGB, resized by the
+    `resize` rule (see resize_image).
 
     Unreadable files are skipped with a warning naming them. With `cache_dir`, the decoded array
     is stored there, keyed on the files' paths, sizes and mtimes, and reused on the next start.
@@ -110,7 +137,7 @@ def load_images(folder, size=64, cache_dir=None, warn=None):
     cache = None
     if cache_dir:
         try:
-            cache = os.path.join(cache_dir, 'images-%s.npy' % _cache_key(paths, size))
+            cache = os.path.join(cache_dir, 'images-%s.npy' % _cache_key(paths, size, resize))
         except OSError:
             cache = None
         if cache and os.path.exists(cache):
@@ -125,7 +152,7 @@ def load_images(folder, size=64, cache_dir=None, warn=None):
     n = 0
     for p in paths:
         try:
-            images[n] = decode(p, size)
+            images[n] = decode(p, size, resize)
             n += 1
         except (OSError, ValueError, MemoryError) as e:
             warn('skipping %s: %s' % (p, e))
