@@ -24,6 +24,10 @@ class Snapshot(object):
     def save(self):
         K.get_session().run(self._save_op)
 
+    def build_save(self):
+        """A new save op, made in the caller's control-dependency context (for fused functions)."""
+        return tf.group(*[s.assign(v) for s, v in zip(self._shadows, self.variables)])
+
     def restore(self):
         K.get_session().run(self._restore_op)
 
@@ -42,11 +46,11 @@ class Snapshot(object):
 
 UNROLL_MODES = ('first-order', 'second-order')
 
-# Keras 2.3.1's Adam computes t = iterations + 1 from a read of `iterations` that, in this
-# package's graphs (resource variables), runs after the update's own `iterations += 1`: a D
-# update made when the counter is n uses t = n + 2 (tests/test_unroll2.py checks the unrolled
-# weights against D.train_on_batch). The symbolic updates use the same t.
-ADAM_T_OFFSET = 1
+# The Adam update of the n-th step (counter n - 1 before it) uses t = n, as tf.keras' Adam in the
+# original: gan.optim.Adam reads its counter before incrementing it. (Keras 2.3.1's own Adam left
+# that read unordered; in this package's graphs it ran after the increment, t = n + 1.) The
+# symbolic updates here use the same t; tests/test_unroll2.py checks them against train_on_batch.
+ADAM_T_OFFSET = 0
 
 
 class UnsupportedLayer(ValueError):
@@ -244,9 +248,8 @@ class SecondOrderUnroll(object):
                     grads = tf.gradients(loss, theta)
                     if any(g is None for g in grads):
                         raise ValueError('a discriminator weight has no gradient in the unrolled loss')
-                    # Keras' Adam reads its counter after its own increment in the same run
-                    # (measured: D.train_on_batch uses t = iterations + 2), so this does too,
-                    # making theta_i equal the weights D's own i-th update would give.
+                    # t as D's own update computes it (see ADAM_T_OFFSET), so theta_i equals
+                    # the weights D's own i-th update would give.
                     iterations = iterations + 1.0
                     step_lr = lr
                     if opt.initial_decay > 0:
@@ -335,12 +338,9 @@ def draw_batches(gan, sample_real, k):
     from .gan import flip_labels
     import numpy as np
     c, rng, half = gan.config, gan.rng, gan.config.batch_size // 2
-    reals, y_reals, zs, y_fakes = [], [], [], []
-    for _ in range(k):
-        reals.append(np.asarray(sample_real(half, rng), np.float32))
-        y_reals.append(flip_labels(np.ones((half, 1), np.float32), c.flip_prob, rng))
-        zs.append(rng.normal(0.0, 1.0, (half, c.latent_dim)).astype(np.float32))
-        y_fakes.append(flip_labels(np.zeros((half, 1), np.float32), c.flip_prob, rng))
+    rounds = [gan._draw_round(sample_real) for _ in range(k)]
+    reals, y_reals, zs, y_fakes = ([np.asarray(a, np.float32) for a in part] for part in zip(*rounds)) \
+        if rounds else ([], [], [], [])
     z = rng.normal(0.0, 1.0, (c.batch_size, c.latent_dim)).astype(np.float32)
     y = flip_labels(np.ones((c.batch_size, 1), np.float32), c.flip_prob, rng)
     x_shape = tuple(int(d) for d in K.int_shape(gan.discriminator.inputs[0])[1:])

@@ -44,7 +44,7 @@ def test_combined_update_leaves_discriminator_unchanged(fresh_session, tiny_conf
 
 
 def test_step_restores_discriminator_to_snapshot_after_first_round(fresh_session, real_config, images):
-    gan = GAN(real_config)
+    gan = GAN(real_config._replace(execution='keras'))     # fused: tests/test_fused.py
     sample = _sampler(images)
     first = {}
     original_save = gan._snapshot.save
