@@ -1,0 +1,99 @@
+"""Side-by-side step timings of execution variants, interleaved in one run (shared machines are noisy).
+
+    .venv37/bin/python bench/ab_step.py                                  # keras vs fused, TF's threads
+    .venv37/bin/python bench/ab_step.py --variants keras:0:0,fused:0:0,fused:2:1,fused:1:1
+    .venv37/bin/python bench/ab_step.py --unroll-steps 10 --steps 3 --repeats 2 --json out.json
+
+A variant is EXECUTION:INTRA:INTER (thread counts, 0 = TF's choice). TensorFlow fixes its thread
+pools per process, so each measurement is a fresh worker process: it builds the GAN, runs one
+warm-up step, then times --steps steps. Variants run in turn (A B C A B C ...) --repeats times;
+the summary gives each variant's median seconds per step and its ratio to the first variant.
+Same seed, data and config in every worker. Not part of CI.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.path.join(ROOT, '..', 'shared', 'data', 'anime64')
+DEMO_DATA = os.path.join(ROOT, 'data', 'demo')
+
+
+def worker(args):
+    sys.path.insert(0, ROOT)
+    from gan import GAN, Config, backend
+    from gan.data import load_images
+    from gan.gan import to_float
+    execution, intra, inter = args.worker.split(':')
+    images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
+    backend.setup(args.seed, intra_threads=int(intra), inter_threads=int(inter))
+    cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
+                 arch=args.arch, execution=execution)
+    t0 = time.perf_counter()
+    gan = GAN(cfg)
+
+    def sample(n, rng):
+        return to_float(images[rng.randint(0, len(images), n)])
+    gan.train_step(sample)
+    warm = time.perf_counter() - t0
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        gan.train_step(sample)
+        times.append(time.perf_counter() - t0)
+    print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_first_step': warm, 'seconds': times}))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--variants', default='keras:0:0,fused:0:0')
+    p.add_argument('--batch-size', type=int, default=256)
+    p.add_argument('--unroll-steps', type=int, default=10)
+    p.add_argument('--arch', default='gan_animation')
+    p.add_argument('--steps', type=int, default=2, help='timed steps per worker')
+    p.add_argument('--repeats', type=int, default=2, help='rounds of all variants')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--data', default=None)
+    p.add_argument('--json', default=None)
+    p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.data = args.data or (SHARED_DATA if os.path.isdir(SHARED_DATA) else DEMO_DATA)
+    if args.worker:
+        return worker(args)
+    variants = args.variants.split(',')
+    print('%s | batch %d, unroll %d, arch %s, %d timed steps x %d repeats | %s'
+          % (time.strftime('%Y-%m-%d %H:%M:%S'), args.batch_size, args.unroll_steps, args.arch,
+             args.steps, args.repeats, args.data), flush=True)
+    runs = {v: [] for v in variants}
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+    for r in range(args.repeats):
+        for v in variants:
+            cmd = [sys.executable, os.path.abspath(__file__), '--worker', v] + [
+                a for a in (argv if argv is not None else sys.argv[1:])]
+            out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                                 universal_newlines=True, check=True).stdout
+            res = json.loads([l for l in out.splitlines() if l.startswith('RESULT ')][0][7:])
+            res['loadavg_1min'] = os.getloadavg()[0]
+            runs[v].append(res)
+            print('repeat %d  %-12s  %s s/step  (build + first step %.1f s, load %.2f)'
+                  % (r + 1, v, ' '.join('%.2f' % s for s in res['seconds']),
+                     res['build_and_first_step'], res['loadavg_1min']), flush=True)
+    base = statistics.median([s for res in runs[variants[0]] for s in res['seconds']])
+    summary = {}
+    print('\nvariant (execution:intra:inter)  median s/step  ratio to %s' % variants[0])
+    for v in variants:
+        med = statistics.median([s for res in runs[v] for s in res['seconds']])
+        summary[v] = {'median_seconds': med, 'ratio': med / base}
+        print('  %-30s %10.3f  %6.3f' % (v, med, med / base))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'args': vars(args), 'runs': runs, 'summary': summary}, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
