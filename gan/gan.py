@@ -135,10 +135,7 @@ class GAN(object):
         if c.restore_optimizer:
             watched += list(D.optimizer.weights)
         self._snapshot = Snapshot(watched, name='d_snapshot')
-        self._fused = None
-        if c.execution == 'fused' and c.unroll_mode == 'first-order':
-            from .fused import FusedRounds
-            self._fused = FusedRounds(self, 1 + c.unroll_steps, after_first=self._snapshot.build_save)
+        self._fused = None      # built by the first step (loading a checkpoint to sample needs none)
         return self
 
     # -- training ---------------------------------------------------------------------------
@@ -182,6 +179,10 @@ class GAN(object):
     def _d_rounds(self, sample_real):
         """The step's 1 + unroll_steps D rounds with the snapshot after the first: one session
         call (gan.fused) or three per round (execution 'keras'). Logs of the first round."""
+        c = self.config
+        if self._fused is None and c.execution == 'fused' and c.unroll_mode == 'first-order':
+            from .fused import FusedRounds
+            self._fused = FusedRounds(self, 1 + c.unroll_steps, after_first=self._snapshot.build_save)
         if self._fused is not None:
             draws = [self._draw_round(sample_real) for _ in range(self._fused.rounds)]
             return self._fused(*[np.stack(part) for part in zip(*draws)])
