@@ -7,6 +7,8 @@ from gan import GAN, backend
 from gan.config import resolve
 from gan.gan import to_float
 
+pytestmark = pytest.mark.slow   # numerics only: run on Python 3.7 in CI (see pytest.ini)
+
 
 def _sampler(images):
     return lambda n, rng: to_float(images[rng.randint(0, len(images), n)])

@@ -231,6 +231,7 @@ def test_latent_sizes_and_data_ranges():
 
 # -- ganime: instance noise, per-batch smoothing, separate lrs, extra G step -------------------
 
+@pytest.mark.slow
 def test_ganime_networks_and_one_step():
     gan = preset_gan('ganime')
     _check_networks(gan, 'ganime')
@@ -298,6 +299,7 @@ def test_extra_generator_step_fires_only_above_the_threshold():
 
 # -- dcgan-yernat: data in [0, 1], simultaneous updates on -log losses ---------------------------
 
+@pytest.mark.slow
 def test_dcgan_yernat_networks_and_one_step():
     _check_networks(preset_gan('dcgan-yernat'), 'dcgan_yernat')
     _one_step('dcgan-yernat')
@@ -344,6 +346,7 @@ def test_simultaneous_scheme_does_not_grow_the_graph():
 
 # -- animefacesgan ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_animefacesgan_networks_and_one_step():
     _check_networks(preset_gan('animefacesgan'), 'animefacesgan')
     _one_step('animefacesgan')
@@ -351,6 +354,7 @@ def test_animefacesgan_networks_and_one_step():
 
 # -- animefaceswithgan: PyTorch DCGAN, summed D loss, gates -------------------------------------
 
+@pytest.mark.slow
 def test_animefaceswithgan_v1_networks_and_one_step():
     _check_networks(preset_gan('animefaceswithgan-v1'), 'animefaceswithgan')
     _one_step('animefaceswithgan-v1')
@@ -408,11 +412,13 @@ def test_summed_scheme_one_d_update_with_batch_statistics_per_pass():
     assert _iterations(gan.combined.optimizer) == it_g + 1
 
 
+@pytest.mark.slow
 def test_animefaceswithgan_v2_networks_and_one_step():
     _check_networks(preset_gan('animefaceswithgan-v2'), 'animefaceswithgan_leaky')
     _one_step('animefaceswithgan-v2')
 
 
+@pytest.mark.slow
 def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     """v4.1 and v4.2 build exactly v3's graph (same arch, D gated, G not); only the threshold
     differs, which the step reads from the config, so they run on v3's GAN with their own config."""
@@ -427,6 +433,7 @@ def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     _graph_does_not_grow(gan)
 
 
+@pytest.mark.slow
 def test_animefaceswithgan_v4_3_one_step():
     gan = preset_gan('animefaceswithgan-v4.3')
     assert gan.config.arch == 'animefaceswithgan_leaky'

@@ -43,6 +43,7 @@ def test_combined_update_leaves_discriminator_unchanged(fresh_session, tiny_conf
     assert not _equal(gan.generator.get_weights(), g_before)
 
 
+@pytest.mark.slow
 def test_step_restores_discriminator_to_snapshot_after_first_round(fresh_session, real_config, images):
     gan = GAN(real_config._replace(execution='keras'))     # fused: tests/test_fused.py
     sample = _sampler(images)
@@ -62,6 +63,7 @@ def test_step_restores_discriminator_to_snapshot_after_first_round(fresh_session
     assert all(np.isfinite(v) for v in logs.values())
 
 
+@pytest.mark.slow
 def test_optimizer_state_kept_by_default_restored_with_flag(fresh_session, tiny_config, images):
     import keras.backend as K
     sample = _sampler(images)
@@ -79,6 +81,7 @@ def test_optimizer_state_kept_by_default_restored_with_flag(fresh_session, tiny_
     assert K.get_value(gan.discriminator.optimizer.iterations) == 2 * 2
 
 
+@pytest.mark.slow
 def test_unroll_changes_the_generator_update(fresh_session, tiny_config, images):
     """With k > 0 the generator is trained against a different (unrolled) discriminator."""
     sample = _sampler(images)
@@ -91,6 +94,7 @@ def test_unroll_changes_the_generator_update(fresh_session, tiny_config, images)
     assert not _equal(results[0], results[1])
 
 
+@pytest.mark.slow
 def test_graph_does_not_grow_between_steps(fresh_session, real_config, images):
     gan = GAN(real_config)
     sample = _sampler(images)
@@ -116,6 +120,7 @@ print('HASH', h.hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_same_seed_deterministic_mode_gives_identical_weights():
     """Two separate runs (TF fixes its thread pools per process, so one run per process)."""
     import subprocess

@@ -8,6 +8,8 @@ from gan import GAN, Config, backend, toy
 from gan.unroll import (SecondOrderUnroll, UnsupportedLayer, draw_batches, functional_forward,
                         second_order_step)
 
+pytestmark = pytest.mark.slow   # numerics only: run on Python 3.7 in CI (see pytest.ini)
+
 
 def _toy_gan(k, seed=1, threads=0):
     backend.setup(seed, intra_threads=threads, inter_threads=threads)
