@@ -45,7 +45,11 @@ def worker(args):
         t0 = time.perf_counter()
         gan.train_step(sample)
         times.append(time.perf_counter() - t0)
-    print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_first_step': warm, 'seconds': times}))
+    import resource
+    rss = os.sysconf('SC_PAGE_SIZE') * int(open('/proc/self/statm').read().split()[1]) / 2 ** 20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_first_step': warm, 'seconds': times,
+                                  'rss_mb': rss, 'peak_rss_mb': peak}))
 
 
 def main(argv=None):
@@ -79,9 +83,10 @@ def main(argv=None):
             res = json.loads([l for l in out.splitlines() if l.startswith('RESULT ')][0][7:])
             res['loadavg_1min'] = os.getloadavg()[0]
             runs[v].append(res)
-            print('repeat %d  %-12s  %s s/step  (build + first step %.1f s, load %.2f)'
-                  % (r + 1, v, ' '.join('%.2f' % s for s in res['seconds']),
-                     res['build_and_first_step'], res['loadavg_1min']), flush=True)
+            print('repeat %d  %-12s  %s s/step  (build + first step %.1f s, RSS %.0f MB, peak %.0f MB, '
+                  'load %.2f)' % (r + 1, v, ' '.join('%.2f' % s for s in res['seconds']),
+                                  res['build_and_first_step'], res['rss_mb'], res['peak_rss_mb'],
+                                  res['loadavg_1min']), flush=True)
     base = statistics.median([s for res in runs[variants[0]] for s in res['seconds']])
     summary = {}
     print('\nvariant (execution:intra:inter)  median s/step  ratio to %s' % variants[0])
