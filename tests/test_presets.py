@@ -297,12 +297,15 @@ def test_extra_generator_step_fires_only_above_the_threshold():
             assert _iterations(gan.combined.optimizer) == before + steps
 
 
-# -- dcgan-yernat: data in [0, 1], simultaneous updates on -log losses ---------------------------
+# -- the other presets' networks and a step; dcgan-yernat: [0, 1] data, simultaneous updates ------
 
 @pytest.mark.slow
-def test_dcgan_yernat_networks_and_one_step():
-    _check_networks(preset_gan('dcgan-yernat'), 'dcgan_yernat')
-    _one_step('dcgan-yernat')
+@pytest.mark.parametrize('preset, arch', [('dcgan-yernat', 'dcgan_yernat'), ('animefacesgan', 'animefacesgan'),
+                                          ('animefaceswithgan-v1', 'animefaceswithgan'),
+                                          ('animefaceswithgan-v2', 'animefaceswithgan_leaky')])
+def test_networks_and_one_step(preset, arch):
+    _check_networks(preset_gan(preset), arch)
+    _one_step(preset)
 
 
 def test_simultaneous_updates_come_from_one_forward_pass():
@@ -344,21 +347,7 @@ def test_simultaneous_scheme_does_not_grow_the_graph():
     _graph_does_not_grow(preset_gan('dcgan-yernat'))
 
 
-# -- animefacesgan ------------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_animefacesgan_networks_and_one_step():
-    _check_networks(preset_gan('animefacesgan'), 'animefacesgan')
-    _one_step('animefacesgan')
-
-
 # -- animefaceswithgan: PyTorch DCGAN, summed D loss, gates -------------------------------------
-
-@pytest.mark.slow
-def test_animefaceswithgan_v1_networks_and_one_step():
-    _check_networks(preset_gan('animefaceswithgan-v1'), 'animefaceswithgan')
-    _one_step('animefaceswithgan-v1')
-
 
 def test_pytorch_adam_settings():
     import keras.backend as K
@@ -410,12 +399,6 @@ def test_summed_scheme_one_d_update_with_batch_statistics_per_pass():
     assert logs['d_loss_real'] == pytest.approx(expected, rel=1e-4)
     assert _iterations(gan.discriminator.optimizer) == it_d + 1
     assert _iterations(gan.combined.optimizer) == it_g + 1
-
-
-@pytest.mark.slow
-def test_animefaceswithgan_v2_networks_and_one_step():
-    _check_networks(preset_gan('animefaceswithgan-v2'), 'animefaceswithgan_leaky')
-    _one_step('animefaceswithgan-v2')
 
 
 @pytest.mark.slow
