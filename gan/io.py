@@ -274,12 +274,8 @@ def values_read_once(models, more=()):
         opt = getattr(m, 'optimizer', None)
         if opt is not None:       # slots, then hyperparameters (read by get_config) and iterations
             candidates += opt.weights + [v for v in vars(opt).values() if K.is_variable(v)]
-    variables, seen = [], set()
-    for v in candidates:
-        if id(v) not in seen:
-            seen.add(id(v))
-            variables.append(v)
-    table = dict(zip([id(v) for v in variables], K.batch_get_value(variables)))
+    unique = {id(v): v for v in candidates}
+    table = dict(zip(unique, K.batch_get_value(list(unique.values()))))
     original_batch, original_one = K.batch_get_value, K.get_value
 
     def batch_get_value(ops):
