@@ -46,10 +46,10 @@ def worker(args):
         gan.train_step(sample)
         times.append(time.perf_counter() - t0)
     import resource
-    rss = os.sysconf('SC_PAGE_SIZE') * int(open('/proc/self/statm').read().split()[1]) / 2 ** 20
+    from step_benchmark import rss_mb   # bench/ is on sys.path as the script's folder
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_first_step': warm, 'seconds': times,
-                                  'rss_mb': rss, 'peak_rss_mb': peak}))
+                                  'rss_mb': rss_mb(), 'peak_rss_mb': peak}))
 
 
 def main(argv=None):
