@@ -38,7 +38,10 @@ PUBLISHED = {
 
 # The benchmark's settings (see docs/mode_coverage.md for why).
 DEFAULTS = dict(steps=3000, seeds=5, batch_size=256, lr=5e-4, beta_1=0.5, latent_dim=2,
-                g_hidden=(128, 128, 128), d_hidden=(128, 128), n_samples=2500)
+                g_hidden=(128, 128, 128), d_hidden=(128, 128), n_samples=2500,
+                lr_decay_at=None, lr_decay=0.1, eval_every=0)
+# PacGAN's toy network sizes (G 4 x 400, D 3 x 200; PacGAN's D uses maxout, ours ReLU).
+PACGAN_NETS = dict(g_hidden=(400, 400, 400, 400), d_hidden=(200, 200, 200))
 QUICK = dict(steps=300, seeds=2, problems='ring', rows='0,5fo,5so')
 ROWS = ['0', '5fo', '5so', '10fo', '10so']
 
@@ -61,6 +64,7 @@ def row_label(k, mode):
 def run_one(problem_name, k, mode, seed, opts):
     """Train one GAN and evaluate it; returns a dict of metrics and timings."""
     import numpy as np
+    from keras import backend as K
     from gan import GAN, Config, backend, toy, unroll
     backend.setup(seed, intra_threads=opts['threads'], inter_threads=opts['threads'])
     problem = toy.PROBLEMS[problem_name]()
@@ -76,21 +80,36 @@ def run_one(problem_name, k, mode, seed, opts):
     def sample_real(n, rng):
         return problem.sample(n, rng)
 
+    def evaluate():
+        return problem.evaluate(gan.generator.predict(z, batch_size=500))
+
     if mode == 'second-order' and 'unroll_mode' not in Config._fields:
         step = lambda: unroll.second_order_step(gan, sample_real)     # noqa: E731
     else:
         step = lambda: gan.train_step(sample_real)                    # noqa: E731
-    step()                                   # first step builds the functions: not timed
-    t0 = time.time()
-    for _ in range(opts['steps'] - 1):
-        logs = step()
-    seconds = time.time() - t0
     z = np.random.RandomState(10 ** 6 + seed).normal(size=(opts['n_samples'], opts['latent_dim']))
-    samples = gan.generator.predict(z.astype(np.float32), batch_size=500)
+    z = z.astype(np.float32)
+    decay_step = (int(round(opts['lr_decay_at'] * opts['steps'])) if opts.get('lr_decay_at') is not None
+                  else None)
+    history, seconds, t0 = [], 0.0, None
+    for i in range(opts['steps']):
+        if i == decay_step:      # from here on both optimizers run at lr * lr_decay
+            for opt in (gan.discriminator.optimizer, gan.combined.optimizer):
+                K.set_value(opt.learning_rate, opts['lr'] * opts['lr_decay'])
+        t0 = time.time()
+        step()
+        if i:                    # the first step builds the functions: not timed
+            seconds += time.time() - t0
+        if opts.get('eval_every') and (i + 1) % opts['eval_every'] == 0:
+            r = evaluate()
+            history.append([i + 1, r['modes'], round(r['hq'], 2)])
+    samples = gan.generator.predict(z, batch_size=500)
     result = problem.evaluate(samples)
     result.update(problem=problem_name, k=k, mode=mode, seed=seed,
                   ms_per_step=1000.0 * seconds / max(1, opts['steps'] - 1),
-                  finite=bool(np.all(np.isfinite(samples))))
+                  finite=bool(np.all(np.isfinite(samples))), history=history,
+                  lr_final=[float(K.get_value(o.learning_rate))
+                            for o in (gan.discriminator.optimizer, gan.combined.optimizer)])
     return result
 
 
@@ -133,8 +152,11 @@ def fmt(mean, se, digits=1):
 def print_table(table, problems, rows, opts, file=sys.stdout):
     n_modes = {'ring': 8, 'grid': 25}
     for p in problems:
-        print('\n%s (%d modes): %d seeds x %d steps, batch %d, lr %g'
-              % (p, n_modes[p], opts['seeds'], opts['steps'], opts['batch_size'], opts['lr']), file=file)
+        decay = ('' if opts.get('lr_decay_at') is None else
+                 ', lr x %g from step %d' % (opts['lr_decay'], round(opts['lr_decay_at'] * opts['steps'])))
+        print('\n%s (%d modes): %d seeds x %d steps, batch %d, lr %g%s, G %s, D %s'
+              % (p, n_modes[p], opts['seeds'], opts['steps'], opts['batch_size'], opts['lr'], decay,
+                 'x'.join(map(str, opts['g_hidden'])), 'x'.join(map(str, opts['d_hidden']))), file=file)
         print('| %-34s | %-15s | %-15s | %-15s | %-11s | %s |' % (
             'method', 'modes', '% high quality', 'reverse KL', 'all modes', 'ms/step'), file=file)
         print('|%s|%s|%s|%s|%s|%s|' % ('-' * 36, '-' * 17, '-' * 17, '-' * 17, '-' * 13, '-' * 9),
@@ -168,6 +190,13 @@ def main(argv=None):
                     help='unroll rows: k, or k with fo/so (default %s)' % ','.join(ROWS))
     ap.add_argument('--batch-size', type=int, default=DEFAULTS['batch_size'])
     ap.add_argument('--lr', type=float, default=DEFAULTS['lr'])
+    ap.add_argument('--nets', choices=('small', 'pacgan'), default='small',
+                    help='MLP sizes: small = G 3x128, D 2x128 (default); pacgan = G 4x400, D 3x200')
+    ap.add_argument('--lr-decay-at', type=float, default=None, metavar='FRACTION',
+                    help='multiply both learning rates by --lr-decay from this fraction of the steps on')
+    ap.add_argument('--lr-decay', type=float, default=DEFAULTS['lr_decay'])
+    ap.add_argument('--eval-every', type=int, default=0, metavar='STEPS',
+                    help='also record modes and %% HQ every N steps (in the JSON)')
     ap.add_argument('--jobs', type=int, default=1, help='parallel worker processes')
     ap.add_argument('--threads', type=int, default=1, help='TF threads per process')
     ap.add_argument('--json', help='write the per-run results and the table here')
@@ -198,7 +227,12 @@ def main(argv=None):
         opts['seeds'] = args.seeds
     if args.steps:
         opts['steps'] = args.steps
-    opts.update(batch_size=args.batch_size, lr=args.lr, threads=args.threads)
+    if args.lr_decay_at is not None and not 0.0 < args.lr_decay_at < 1.0:
+        ap.error('--lr-decay-at %g: give a fraction of the steps between 0 and 1' % args.lr_decay_at)
+    opts.update(batch_size=args.batch_size, lr=args.lr, threads=args.threads,
+                lr_decay_at=args.lr_decay_at, lr_decay=args.lr_decay, eval_every=args.eval_every)
+    if args.nets == 'pacgan':
+        opts.update(PACGAN_NETS)
     problems = [p.strip() for p in problems.split(',') if p.strip()]
     rows = [r.strip() for r in rows.split(',') if r.strip()]
     jobs = [(p, k, mode, seed, opts) for p in problems for row in rows
@@ -211,7 +245,7 @@ def main(argv=None):
     if args.jobs > 1:
         import multiprocessing
         pool = multiprocessing.get_context('spawn').Pool(args.jobs)
-        iterator = pool.imap(_worker, jobs)
+        iterator = pool.imap_unordered(_worker, jobs)
     else:
         pool, iterator = None, (run_one(*j) for j in jobs)
     for r in iterator:
@@ -219,6 +253,8 @@ def main(argv=None):
         print('  %-4s k=%-2d %-12s seed %d: %2d/%d modes, %5.1f%% HQ, rKL %.3f, %.0f ms/step'
               % (r['problem'], r['k'], r['mode'], r['seed'], r['modes'], r['n_modes'], r['hq'],
                  r['rkl'], r['ms_per_step']), flush=True)
+        if args.json:            # after every run, so that a run cut short keeps what it finished
+            write_json(args.json, opts, results)
     if pool is not None:
         pool.close()
         pool.join()
@@ -226,10 +262,17 @@ def main(argv=None):
     print_table(table, problems, rows, opts)
     print('\ntotal %.0f s' % (time.time() - t0))
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump({'options': {k: v for k, v in opts.items()}, 'runs': results,
-                       'table': {'%s/k=%d/%s' % key: v for key, v in table.items()}}, f, indent=1)
+        write_json(args.json, opts, results, table)
     return 0
+
+
+def write_json(path, opts, results, table=None):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump({'options': dict(opts), 'runs': results,
+                   'table': {'%s/k=%d/%s' % key: v for key, v in (table or summarise(results)).items()}},
+                  f, indent=1)
+    os.replace(tmp, path)
 
 
 if __name__ == '__main__':

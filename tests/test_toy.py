@@ -1,7 +1,10 @@
 """Mode-coverage metrics of the 2-D benchmark on hand-made sample sets."""
+import os
+
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from gan import toy
 
 
@@ -83,3 +86,17 @@ def test_samplers_are_seeded():
     a = p.sample(10, np.random.RandomState(3))
     b = p.sample(10, np.random.RandomState(3))
     assert a.dtype == np.float32 and a.shape == (10, 2) and np.array_equal(a, b)
+
+
+def test_benchmark_run_decays_lr_and_records_history():
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, 'bench'))
+    import mode_coverage
+    opts = dict(mode_coverage.DEFAULTS, steps=4, batch_size=16, threads=1, g_hidden=(8,),
+                d_hidden=(8,), n_samples=50, lr_decay_at=0.5, lr_decay=0.1, eval_every=2)
+    r = mode_coverage.run_one('ring', 1, 'first-order', 0, opts)
+    assert [h[0] for h in r['history']] == [2, 4]
+    assert r['lr_final'] == pytest.approx([5e-5, 5e-5])
+    assert r['finite'] and r['n_modes'] == 8 and 0 <= r['modes'] <= 8
+    del opts['lr_decay_at']
+    assert mode_coverage.run_one('ring', 0, 'first-order', 0, opts)['lr_final'] == pytest.approx([5e-4] * 2)
