@@ -3,8 +3,12 @@
     .venv37/bin/python bench/ab_step.py                                  # keras vs fused, TF's threads
     .venv37/bin/python bench/ab_step.py --variants keras:0:0,fused:0:0,fused:2:1,fused:1:1
     .venv37/bin/python bench/ab_step.py --unroll-steps 10 --steps 3 --repeats 2 --json out.json
+    .venv37/bin/python bench/ab_step.py --variants fused:0:0,fused:0:0:MALLOC_MMAP_THRESHOLD_=131072
+    .venv37/bin/python bench/ab_step.py --variants fused:0:0,fused:0:0@.venv37-intel/bin/python
 
-A variant is EXECUTION:INTRA:INTER (thread counts, 0 = TF's choice). TensorFlow fixes its thread
+A variant is EXECUTION:INTRA:INTER[:VAR=VALUE...][@PYTHON]: thread counts (0 = TF's choice),
+then optional environment settings for that worker, then optional interpreter (another venv, e.g.
+the oneDNN build: `fused:0:0@.venv37-intel/bin/python`). TensorFlow fixes its thread
 pools per process, so each measurement is a fresh worker process: it builds the GAN, runs one
 warm-up step, then times --steps steps. Variants run in turn (A B C A B C ...) --repeats times;
 the summary gives each variant's median seconds per step and its ratio to the first variant.
@@ -23,12 +27,23 @@ SHARED_DATA = os.path.join(ROOT, '..', 'shared', 'data', 'anime64')
 DEMO_DATA = os.path.join(ROOT, 'data', 'demo')
 
 
+def parse_variant(variant):
+    """'fused:0:0:A=1@py' -> ('fused', 0, 0, {'A': '1'}, 'py'); no '@' -> this interpreter."""
+    spec, _, python = variant.partition('@')
+    fields = spec.split(':')
+    if len(fields) < 3 or any('=' not in f for f in fields[3:]):
+        raise SystemExit('Error: --variants %r: expected EXECUTION:INTRA:INTER[:VAR=VALUE...][@PYTHON]'
+                         % variant)
+    env = dict(f.split('=', 1) for f in fields[3:])
+    return fields[0], int(fields[1]), int(fields[2]), env, python or sys.executable
+
+
 def worker(args):
     sys.path.insert(0, ROOT)
     from gan import GAN, Config, backend
     from gan.data import load_images
     from gan.gan import to_float
-    execution, intra, inter = args.worker.split(':')
+    execution, intra, inter, _, _ = parse_variant(args.worker)
     images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
     backend.setup(args.seed, intra_threads=int(intra), inter_threads=int(inter))
     cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
@@ -40,16 +55,18 @@ def worker(args):
         return to_float(images[rng.randint(0, len(images), n)])
     gan.train_step(sample)
     warm = time.perf_counter() - t0
+    from step_benchmark import rss_mb   # bench/ is on sys.path as the script's folder
+    rss_first = rss_mb()
     times = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
         gan.train_step(sample)
         times.append(time.perf_counter() - t0)
     import resource
-    from step_benchmark import rss_mb   # bench/ is on sys.path as the script's folder
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_first_step': warm, 'seconds': times,
-                                  'rss_mb': rss_mb(), 'peak_rss_mb': peak}))
+                                  'rss_mb_first_step': rss_first, 'rss_mb': rss_mb(), 'peak_rss_mb': peak,
+                                  'tensorflow': __import__('tensorflow').__version__}))
 
 
 def main(argv=None):
@@ -73,27 +90,30 @@ def main(argv=None):
           % (time.strftime('%Y-%m-%d %H:%M:%S'), args.batch_size, args.unroll_steps, args.arch,
              args.steps, args.repeats, args.data), flush=True)
     runs = {v: [] for v in variants}
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
     for r in range(args.repeats):
         for v in variants:
-            cmd = [sys.executable, os.path.abspath(__file__), '--worker', v] + [
+            _, _, _, extra_env, python = parse_variant(v)
+            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **extra_env)
+            cmd = [python, os.path.abspath(__file__), '--worker', v] + [
                 a for a in (argv if argv is not None else sys.argv[1:])]
             out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                                  universal_newlines=True, check=True).stdout
             res = json.loads([l for l in out.splitlines() if l.startswith('RESULT ')][0][7:])
             res['loadavg_1min'] = os.getloadavg()[0]
             runs[v].append(res)
-            print('repeat %d  %-12s  %s s/step  (build + first step %.1f s, RSS %.0f MB, peak %.0f MB, '
-                  'load %.2f)' % (r + 1, v, ' '.join('%.2f' % s for s in res['seconds']),
-                                  res['build_and_first_step'], res['rss_mb'], res['peak_rss_mb'],
-                                  res['loadavg_1min']), flush=True)
+            print('repeat %d  %-12s  %s s/step  (TF %s, build + first step %.1f s, RSS %.0f -> %.0f MB, '
+                  'peak %.0f MB, load %.2f)' % (r + 1, v, ' '.join('%.2f' % s for s in res['seconds']),
+                                                res['tensorflow'], res['build_and_first_step'],
+                                                res['rss_mb_first_step'], res['rss_mb'],
+                                                res['peak_rss_mb'], res['loadavg_1min']), flush=True)
     base = statistics.median([s for res in runs[variants[0]] for s in res['seconds']])
     summary = {}
-    print('\nvariant (execution:intra:inter)  median s/step  ratio to %s' % variants[0])
+    print('\n%-40s %13s  %6s  %s' % ('variant', 'median s/step', 'ratio', 'RSS growth over the timed steps'))
     for v in variants:
         med = statistics.median([s for res in runs[v] for s in res['seconds']])
-        summary[v] = {'median_seconds': med, 'ratio': med / base}
-        print('  %-30s %10.3f  %6.3f' % (v, med, med / base))
+        growth = [res['rss_mb'] - res['rss_mb_first_step'] for res in runs[v]]
+        summary[v] = {'median_seconds': med, 'ratio': med / base, 'rss_growth_mb': growth}
+        print('%-40s %13.3f  %6.3f  %s MB' % (v, med, med / base, ' / '.join('%+.0f' % g for g in growth)))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump({'args': vars(args), 'runs': runs, 'summary': summary}, f, indent=2)
