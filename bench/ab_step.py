@@ -45,7 +45,7 @@ def worker(args):
     from gan.gan import to_float
     execution, intra, inter, _, _ = parse_variant(args.worker)
     images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
-    backend.setup(args.seed, intra_threads=int(intra), inter_threads=int(inter))
+    backend.setup(args.seed, intra_threads=intra, inter_threads=inter)
     cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
                  arch=args.arch, execution=execution)
     t0 = time.perf_counter()

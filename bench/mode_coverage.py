@@ -91,7 +91,7 @@ def run_one(problem_name, k, mode, seed, opts):
     z = z.astype(np.float32)
     decay_step = (int(round(opts['lr_decay_at'] * opts['steps'])) if opts.get('lr_decay_at') is not None
                   else None)
-    history, seconds, t0 = [], 0.0, None
+    history, seconds = [], 0.0
     for i in range(opts['steps']):
         if i == decay_step:      # from here on both optimizers run at lr * lr_decay
             for opt in (gan.discriminator.optimizer, gan.combined.optimizer):
