@@ -55,6 +55,13 @@ def parse_row(row):
     return int(row), 'first-order'
 
 
+def decay_step(opts):
+    """The step from which the learning rates are decayed, or None."""
+    if opts.get('lr_decay_at') is None:
+        return None
+    return int(round(opts['lr_decay_at'] * opts['steps']))
+
+
 def row_label(k, mode):
     if k == 0:
         return 'ours: GAN (k=0)'
@@ -89,12 +96,12 @@ def run_one(problem_name, k, mode, seed, opts):
         step = lambda: gan.train_step(sample_real)                    # noqa: E731
     z = np.random.RandomState(10 ** 6 + seed).normal(size=(opts['n_samples'], opts['latent_dim']))
     z = z.astype(np.float32)
-    decay_step = (int(round(opts['lr_decay_at'] * opts['steps'])) if opts.get('lr_decay_at') is not None
-                  else None)
+    decay_at = decay_step(opts)
+    optimizers = (gan.discriminator.optimizer, gan.combined.optimizer)
     history, seconds = [], 0.0
     for i in range(opts['steps']):
-        if i == decay_step:      # from here on both optimizers run at lr * lr_decay
-            for opt in (gan.discriminator.optimizer, gan.combined.optimizer):
+        if i == decay_at:        # from here on both optimizers run at lr * lr_decay
+            for opt in optimizers:
                 K.set_value(opt.learning_rate, opts['lr'] * opts['lr_decay'])
         t0 = time.time()
         step()
@@ -108,8 +115,7 @@ def run_one(problem_name, k, mode, seed, opts):
     result.update(problem=problem_name, k=k, mode=mode, seed=seed,
                   ms_per_step=1000.0 * seconds / max(1, opts['steps'] - 1),
                   finite=bool(np.all(np.isfinite(samples))), history=history,
-                  lr_final=[float(K.get_value(o.learning_rate))
-                            for o in (gan.discriminator.optimizer, gan.combined.optimizer)])
+                  lr_final=[float(K.get_value(o.learning_rate)) for o in optimizers])
     return result
 
 
@@ -153,7 +159,7 @@ def print_table(table, problems, rows, opts, file=sys.stdout):
     n_modes = {'ring': 8, 'grid': 25}
     for p in problems:
         decay = ('' if opts.get('lr_decay_at') is None else
-                 ', lr x %g from step %d' % (opts['lr_decay'], round(opts['lr_decay_at'] * opts['steps'])))
+                 ', lr x %g from step %d' % (opts['lr_decay'], decay_step(opts)))
         print('\n%s (%d modes): %d seeds x %d steps, batch %d, lr %g%s, G %s, D %s'
               % (p, n_modes[p], opts['seeds'], opts['steps'], opts['batch_size'], opts['lr'], decay,
                  'x'.join(map(str, opts['g_hidden'])), 'x'.join(map(str, opts['d_hidden']))), file=file)
@@ -261,16 +267,14 @@ def main(argv=None):
     table = summarise(results)
     print_table(table, problems, rows, opts)
     print('\ntotal %.0f s' % (time.time() - t0))
-    if args.json:
-        write_json(args.json, opts, results, table)
     return 0
 
 
-def write_json(path, opts, results, table=None):
+def write_json(path, opts, results):
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
         json.dump({'options': dict(opts), 'runs': results,
-                   'table': {'%s/k=%d/%s' % key: v for key, v in (table or summarise(results)).items()}},
+                   'table': {'%s/k=%d/%s' % key: v for key, v in summarise(results).items()}},
                   f, indent=1)
     os.replace(tmp, path)
 
