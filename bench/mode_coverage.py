@@ -39,7 +39,7 @@ PUBLISHED = {
 # The benchmark's settings (see docs/mode_coverage.md for why).
 DEFAULTS = dict(steps=3000, seeds=5, batch_size=256, lr=5e-4, beta_1=0.5, latent_dim=2,
                 g_hidden=(128, 128, 128), d_hidden=(128, 128), n_samples=2500,
-                lr_decay_at=None, lr_decay=0.1, eval_every=0)
+                lr_decay_at=None, lr_decay=0.1, eval_every=0, d_activation='relu')
 # PacGAN's toy network sizes (G 4 x 400, D 3 x 200; PacGAN's D uses maxout, ours ReLU).
 PACGAN_NETS = dict(g_hidden=(400, 400, 400, 400), d_hidden=(200, 200, 200))
 QUICK = dict(steps=300, seeds=2, problems='ring', rows='0,5fo,5so')
@@ -82,7 +82,8 @@ def run_one(problem_name, k, mode, seed, opts):
         fields['unroll_mode'] = mode
     config = Config(**fields)
     gan = GAN(config, generator=toy.mlp_generator(opts['latent_dim'], tuple(opts['g_hidden'])),
-              discriminator=toy.mlp_discriminator(tuple(opts['d_hidden'])))
+              discriminator=toy.mlp_discriminator(tuple(opts['d_hidden']),
+                                                  activation=opts.get('d_activation', 'relu')))
 
     def sample_real(n, rng):
         return problem.sample(n, rng)
@@ -160,9 +161,10 @@ def print_table(table, problems, rows, opts, file=sys.stdout):
     for p in problems:
         decay = ('' if opts.get('lr_decay_at') is None else
                  ', lr x %g from step %d' % (opts['lr_decay'], decay_step(opts)))
-        print('\n%s (%d modes): %d seeds x %d steps, batch %d, lr %g%s, G %s, D %s'
+        print('\n%s (%d modes): %d seeds x %d steps, batch %d, lr %g%s, latent %d, G %s, D %s %s'
               % (p, n_modes[p], opts['seeds'], opts['steps'], opts['batch_size'], opts['lr'], decay,
-                 'x'.join(map(str, opts['g_hidden'])), 'x'.join(map(str, opts['d_hidden']))), file=file)
+                 opts.get('latent_dim', 2), 'x'.join(map(str, opts['g_hidden'])),
+                 'x'.join(map(str, opts['d_hidden'])), opts.get('d_activation', 'relu')), file=file)
         print('| %-34s | %-15s | %-15s | %-15s | %-11s | %s |' % (
             'method', 'modes', '% high quality', 'reverse KL', 'all modes', 'ms/step'), file=file)
         print('|%s|%s|%s|%s|%s|%s|' % ('-' * 36, '-' * 17, '-' * 17, '-' * 17, '-' * 13, '-' * 9),
@@ -196,8 +198,12 @@ def main(argv=None):
                     help='unroll rows: k, or k with fo/so (default %s)' % ','.join(ROWS))
     ap.add_argument('--batch-size', type=int, default=DEFAULTS['batch_size'])
     ap.add_argument('--lr', type=float, default=DEFAULTS['lr'])
+    ap.add_argument('--latent-dim', type=int, default=DEFAULTS['latent_dim'],
+                    help='generator input size (default %d)' % DEFAULTS['latent_dim'])
     ap.add_argument('--nets', choices=('small', 'pacgan'), default='small',
                     help='MLP sizes: small = G 3x128, D 2x128 (default); pacgan = G 4x400, D 3x200')
+    ap.add_argument('--d-activation', choices=('relu', 'maxout'), default='relu',
+                    help='hidden units of D: relu (default) or maxout with 5 pieces (PacGAN\'s D)')
     ap.add_argument('--lr-decay-at', type=float, default=None, metavar='FRACTION',
                     help='multiply both learning rates by --lr-decay from this fraction of the steps on')
     ap.add_argument('--lr-decay', type=float, default=DEFAULTS['lr_decay'])
@@ -235,12 +241,18 @@ def main(argv=None):
         opts['steps'] = args.steps
     if args.lr_decay_at is not None and not 0.0 < args.lr_decay_at < 1.0:
         ap.error('--lr-decay-at %g: give a fraction of the steps between 0 and 1' % args.lr_decay_at)
-    opts.update(batch_size=args.batch_size, lr=args.lr, threads=args.threads,
+    if args.latent_dim < 1:
+        ap.error('--latent-dim %d: give a positive size' % args.latent_dim)
+    opts.update(batch_size=args.batch_size, lr=args.lr, latent_dim=args.latent_dim, threads=args.threads,
+                d_activation=args.d_activation,
                 lr_decay_at=args.lr_decay_at, lr_decay=args.lr_decay, eval_every=args.eval_every)
     if args.nets == 'pacgan':
         opts.update(PACGAN_NETS)
     problems = [p.strip() for p in problems.split(',') if p.strip()]
     rows = [r.strip() for r in rows.split(',') if r.strip()]
+    if args.d_activation == 'maxout' and any(parse_row(r)[1] == 'second-order' for r in rows):
+        ap.error('--d-activation maxout works with first-order rows only (second-order unrolling '
+                 'cannot differentiate through its Lambda layer); pick --rows without "so"')
     jobs = [(p, k, mode, seed, opts) for p in problems for row in rows
             for (k, mode) in [parse_row(row)]
             for seed in range(args.first_seed, args.first_seed + opts['seeds'])]

@@ -117,13 +117,23 @@ def mlp_generator(latent_dim=2, hidden=(128, 128, 128), activation='relu', name=
     return model
 
 
-def mlp_discriminator(hidden=(128, 128), activation='relu', name='discriminator'):
-    """2-D point -> hidden layers -> probability of being real (sigmoid)."""
-    from keras.layers import Activation, Dense, LeakyReLU
+def mlp_discriminator(hidden=(128, 128), activation='relu', name='discriminator', pieces=5):
+    """2-D point -> hidden layers -> probability of being real (sigmoid).
+
+    activation: 'relu', 'leaky_relu' (slope 0.2) or 'maxout' (each unit the max of `pieces`
+    linear units, as PacGAN's toy D).
+    """
+    from keras import backend as K
+    from keras.layers import Activation, Dense, Lambda, LeakyReLU, Reshape
     from keras.models import Sequential
     model = Sequential(name=name)
     for i, width in enumerate(hidden):
         extra = {'input_dim': 2} if i == 0 else {}
+        if activation == 'maxout':
+            model.add(Dense(width * pieces, **extra))
+            model.add(Reshape((width, pieces)))
+            model.add(Lambda(lambda t: K.max(t, axis=-1), name='maxout_%d' % i))
+            continue
         model.add(Dense(width, **extra))
         model.add(LeakyReLU(0.2) if activation == 'leaky_relu' else Activation(activation))
     model.add(Dense(1, activation='sigmoid', **({} if hidden else {'input_dim': 2})))

@@ -100,3 +100,31 @@ def test_benchmark_run_decays_lr_and_records_history():
     assert r['finite'] and r['n_modes'] == 8 and 0 <= r['modes'] <= 8
     del opts['lr_decay_at']
     assert mode_coverage.run_one('ring', 0, 'first-order', 0, opts)['lr_final'] == pytest.approx([5e-4] * 2)
+
+
+def test_maxout_discriminator_takes_the_max_of_its_pieces():
+    from gan import backend
+    backend.setup(0)
+    d = toy.mlp_discriminator((3,), activation='maxout', pieces=4)
+    assert d.count_params() == (2 * 12 + 12) + (3 + 1)
+    kernel = np.zeros((2, 12), np.float32)
+    kernel[0, :] = np.arange(12)        # unit u's pieces are columns 4u..4u+3 of x0 * column
+    d.layers[0].set_weights([kernel, np.zeros(12, np.float32)])
+    d.layers[-1].set_weights([np.array([[1.0], [0.0], [0.0]], np.float32), np.zeros(1, np.float32)])
+    x = np.array([[1.0, 0.0], [-1.0, 0.0]], np.float32)
+    # unit 0 = max(0, 1, 2, 3) * x0: 3 for x0 = 1, 0 for x0 = -1; D = sigmoid(unit 0)
+    assert d.predict(x)[:, 0] == pytest.approx(1.0 / (1.0 + np.exp(-np.array([3.0, 0.0]))), rel=1e-5)
+
+
+def test_benchmark_options_reach_the_networks():
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, 'bench'))
+    import mode_coverage
+    opts = dict(mode_coverage.DEFAULTS, steps=2, batch_size=16, threads=1, g_hidden=(8,),
+                d_hidden=(8,), n_samples=50, latent_dim=5, d_activation='maxout')
+    r = mode_coverage.run_one('grid', 1, 'first-order', 0, opts)
+    assert r['finite'] and r['n_modes'] == 25
+    with pytest.raises(SystemExit):     # maxout D cannot run second-order rows
+        mode_coverage.main(['--d-activation', 'maxout', '--rows', '5so', '--steps', '1'])
+    with pytest.raises(SystemExit):
+        mode_coverage.main(['--latent-dim', '0'])
