@@ -40,7 +40,7 @@ PUBLISHED = {
 DEFAULTS = dict(steps=3000, seeds=5, batch_size=256, lr=5e-4, beta_1=0.5, latent_dim=2,
                 g_hidden=(128, 128, 128), d_hidden=(128, 128), n_samples=2500,
                 lr_decay_at=None, lr_decay=0.1, eval_every=0, d_activation='relu')
-# PacGAN's toy network sizes (G 4 x 400, D 3 x 200; PacGAN's D uses maxout, ours ReLU).
+# PacGAN's toy network sizes (G 4 x 400, D 3 x 200); its D's maxout units: --d-activation maxout.
 PACGAN_NETS = dict(g_hidden=(400, 400, 400, 400), d_hidden=(200, 200, 200))
 QUICK = dict(steps=300, seeds=2, problems='ring', rows='0,5fo,5so')
 ROWS = ['0', '5fo', '5so', '10fo', '10so']
