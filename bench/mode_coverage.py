@@ -83,7 +83,7 @@ def run_one(problem_name, k, mode, seed, opts):
     config = Config(**fields)
     gan = GAN(config, generator=toy.mlp_generator(opts['latent_dim'], tuple(opts['g_hidden'])),
               discriminator=toy.mlp_discriminator(tuple(opts['d_hidden']),
-                                                  activation=opts.get('d_activation', 'relu')))
+                                                  activation=opts['d_activation']))
 
     def sample_real(n, rng):
         return problem.sample(n, rng)
@@ -250,9 +250,6 @@ def main(argv=None):
         opts.update(PACGAN_NETS)
     problems = [p.strip() for p in problems.split(',') if p.strip()]
     rows = [r.strip() for r in rows.split(',') if r.strip()]
-    if args.d_activation == 'maxout' and any(parse_row(r)[1] == 'second-order' for r in rows):
-        ap.error('--d-activation maxout works with first-order rows only (second-order unrolling '
-                 'cannot differentiate through its Lambda layer); pick --rows without "so"')
     jobs = [(p, k, mode, seed, opts) for p in problems for row in rows
             for (k, mode) in [parse_row(row)]
             for seed in range(args.first_seed, args.first_seed + opts['seeds'])]

@@ -108,8 +108,8 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
     (variables not in the map are used as they are).
 
     Supported layers: Dense, Conv2D, BatchNormalization (batch statistics), LeakyReLU, ReLU,
-    Activation, Dropout (the layer's rate), Flatten, Reshape, GaussianNoise, InputLayer. Any other
-    layer raises UnsupportedLayer. Nothing is added to the layers' own update lists.
+    Activation, Dropout (the layer's rate), Flatten, Reshape, Lambda (called as it is: no weights
+    of its own), GaussianNoise, InputLayer. Any other layer raises UnsupportedLayer. Nothing is added to the layers' own update lists.
     """
     from keras import layers as L
     weights = weights or {}
@@ -129,11 +129,11 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
             continue
         if isinstance(layer, L.Conv2DTranspose) or type(layer).__name__ not in (
                 'Dense', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'ReLU', 'Activation',
-                'Dropout', 'Flatten', 'Reshape', 'GaussianNoise'):
+                'Dropout', 'Flatten', 'Reshape', 'Lambda', 'GaussianNoise'):
             raise UnsupportedLayer(
                 'second-order unrolling cannot evaluate layer %r (%s) with substituted weights; '
                 'supported: Dense, Conv2D, BatchNormalization, LeakyReLU, ReLU, Activation, '
-                'Dropout, Flatten, Reshape, GaussianNoise' % (layer.name, type(layer).__name__))
+                'Dropout, Flatten, Reshape, Lambda, GaussianNoise' % (layer.name, type(layer).__name__))
         if isinstance(layer, L.Dense):
             x = K.dot(x, w(layer.kernel))
             if layer.use_bias:
@@ -152,7 +152,7 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
             x = _dropout(layer, x, call_index, counters)
         elif isinstance(layer, L.GaussianNoise):
             x = x + K.random_normal(shape=tf.shape(x), mean=0.0, stddev=layer.stddev)
-        else:   # LeakyReLU, ReLU, Activation, Flatten, Reshape: no weights
+        else:   # LeakyReLU, ReLU, Activation, Flatten, Reshape, Lambda: no weights
             x = layer.call(x)
     return x
 

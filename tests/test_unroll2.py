@@ -146,6 +146,25 @@ def test_functional_forward_matches_keras_in_training_mode():
     assert np.allclose(ours, keras_out, atol=1e-5)
 
 
+def test_maxout_discriminator_unrolls_second_order():
+    """The toy maxout D (Dense, Reshape, Lambda max): the substituted-weights forward equals
+    Keras' own, and the second-order G gradient differs from the first-order one at k = 1."""
+    import keras.backend as K
+    backend.setup(1)
+    config = Config(batch_size=16, latent_dim=3, unroll_steps=1, lr=1e-2, seed=1)
+    gan = GAN(config, generator=toy.mlp_generator(3, (16,)),
+              discriminator=toy.mlp_discriminator((8, 8), activation='maxout', pieces=3))
+    x = np.random.RandomState(0).normal(size=(10, 2)).astype(np.float32)
+    ours = K.get_session().run(functional_forward(gan.discriminator, K.constant(x)))
+    assert np.allclose(ours, gan.discriminator.predict(x), atol=1e-6)
+    _warm_up(gan)
+    batches = SecondOrderUnroll(gan, updates=False).draw(_sample)
+    g2 = SecondOrderUnroll(gan, updates=False).generator_gradients(batches)
+    g1 = SecondOrderUnroll(gan, first_order=True, updates=False).generator_gradients(batches)
+    assert all(np.all(np.isfinite(g)) for g in g1 + g2)
+    assert max(np.abs(a - b).max() for a, b in zip(g1, g2)) > 1e-3 * max(np.abs(a).max() for a in g1)
+
+
 def test_unsupported_layer_is_named():
     from keras.layers import Dense, MaxPooling1D, Reshape
     from keras.models import Sequential
