@@ -57,6 +57,11 @@ class UnsupportedLayer(ValueError):
     """The functional forward cannot evaluate this layer with substituted weights."""
 
 
+# Layer types functional_forward evaluates (Lambda is called as it is: it has no weights of its own).
+SUPPORTED_LAYERS = ('Dense', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'ReLU', 'Activation',
+                    'Dropout', 'Flatten', 'Reshape', 'Lambda', 'GaussianNoise')
+
+
 def _floatx():
     return K.floatx()
 
@@ -107,9 +112,9 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
     weights replaced by tensors: `weights` maps a variable to the tensor used in its place
     (variables not in the map are used as they are).
 
-    Supported layers: Dense, Conv2D, BatchNormalization (batch statistics), LeakyReLU, ReLU,
-    Activation, Dropout (the layer's rate), Flatten, Reshape, Lambda (called as it is: no weights
-    of its own), GaussianNoise, InputLayer. Any other layer raises UnsupportedLayer. Nothing is added to the layers' own update lists.
+    Supported layers: SUPPORTED_LAYERS (BatchNormalization with batch statistics, Dropout at the
+    layer's rate) and InputLayer. Any other layer raises UnsupportedLayer. Nothing is added to the
+    layers' own update lists.
     """
     from keras import layers as L
     weights = weights or {}
@@ -127,13 +132,10 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
     for layer in layers:
         if isinstance(layer, L.InputLayer):
             continue
-        if isinstance(layer, L.Conv2DTranspose) or type(layer).__name__ not in (
-                'Dense', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'ReLU', 'Activation',
-                'Dropout', 'Flatten', 'Reshape', 'Lambda', 'GaussianNoise'):
+        if isinstance(layer, L.Conv2DTranspose) or type(layer).__name__ not in SUPPORTED_LAYERS:
             raise UnsupportedLayer(
                 'second-order unrolling cannot evaluate layer %r (%s) with substituted weights; '
-                'supported: Dense, Conv2D, BatchNormalization, LeakyReLU, ReLU, Activation, '
-                'Dropout, Flatten, Reshape, Lambda, GaussianNoise' % (layer.name, type(layer).__name__))
+                'supported: %s' % (layer.name, type(layer).__name__, ', '.join(SUPPORTED_LAYERS)))
         if isinstance(layer, L.Dense):
             x = K.dot(x, w(layer.kernel))
             if layer.use_bias:

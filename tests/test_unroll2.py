@@ -28,23 +28,31 @@ def _warm_up(gan):
         gan._d_round(_sample)
 
 
-@pytest.mark.parametrize('k', [0, 1])
-def test_second_order_gradient_differs_from_first_order_only_when_unrolled(k):
-    gan = _toy_gan(k)
+def _first_and_second_order_gradients(gan):
+    """G's gradients on one drawn set of batches, first-order and second-order, after warm-up."""
     _warm_up(gan)
     second = SecondOrderUnroll(gan, updates=False)
     first = SecondOrderUnroll(gan, first_order=True, updates=False)
     batches = second.draw(_sample)
-    g2 = second.generator_gradients(batches)
-    g1 = first.generator_gradients(batches)
+    g1, g2 = first.generator_gradients(batches), second.generator_gradients(batches)
     assert len(g1) == len(gan.generator.trainable_weights) == len(g2)
     assert all(np.all(np.isfinite(g)) for g in g1 + g2)
+    return g1, g2
+
+
+def _assert_gradients_differ(g1, g2):
+    diff = max(np.abs(a - b).max() for a, b in zip(g1, g2))
+    scale = max(np.abs(a).max() for a in g1)
+    assert diff > 1e-3 * scale, (diff, scale)
+
+
+@pytest.mark.parametrize('k', [0, 1])
+def test_second_order_gradient_differs_from_first_order_only_when_unrolled(k):
+    g1, g2 = _first_and_second_order_gradients(_toy_gan(k))
     if k == 0:
         assert all(np.array_equal(a, b) for a, b in zip(g1, g2))
     else:
-        diff = max(np.abs(a - b).max() for a, b in zip(g1, g2))
-        scale = max(np.abs(a).max() for a in g1)
-        assert diff > 1e-3 * scale, (diff, scale)
+        _assert_gradients_differ(g1, g2)
 
 
 def test_unrolled_weights_equal_keras_own_discriminator_updates():
@@ -157,12 +165,7 @@ def test_maxout_discriminator_unrolls_second_order():
     x = np.random.RandomState(0).normal(size=(10, 2)).astype(np.float32)
     ours = K.get_session().run(functional_forward(gan.discriminator, K.constant(x)))
     assert np.allclose(ours, gan.discriminator.predict(x), atol=1e-6)
-    _warm_up(gan)
-    batches = SecondOrderUnroll(gan, updates=False).draw(_sample)
-    g2 = SecondOrderUnroll(gan, updates=False).generator_gradients(batches)
-    g1 = SecondOrderUnroll(gan, first_order=True, updates=False).generator_gradients(batches)
-    assert all(np.all(np.isfinite(g)) for g in g1 + g2)
-    assert max(np.abs(a - b).max() for a, b in zip(g1, g2)) > 1e-3 * max(np.abs(a).max() for a in g1)
+    _assert_gradients_differ(*_first_and_second_order_gradients(gan))
 
 
 def test_unsupported_layer_is_named():
