@@ -6,9 +6,10 @@
     .venv37/bin/python bench/ab_step.py --variants fused:0:0,fused:0:0:MALLOC_MMAP_THRESHOLD_=131072
     .venv37/bin/python bench/ab_step.py --variants fused:0:0,fused:0:0@.venv37-intel/bin/python
 
-A variant is EXECUTION:INTRA:INTER[:VAR=VALUE...][@PYTHON]: thread counts (0 = TF's choice),
-then optional environment settings for that worker, then optional interpreter (another venv, e.g.
-the oneDNN build: `fused:0:0@.venv37-intel/bin/python`). TensorFlow fixes its thread
+A variant is EXECUTION:INTRA:INTER[:NAME=VALUE...][@PYTHON] (bench/variants.py): thread counts
+(0 = TF's choice), then optional settings: a gan.Config option in lower case (`kernels=fast`) or
+an environment variable of the worker (`MALLOC_MMAP_THRESHOLD_=131072`), then an optional
+interpreter (another venv, e.g. the oneDNN build: `fused:0:0@.venv37-intel/bin/python`). TensorFlow fixes its thread
 pools per process, so each measurement is a fresh worker process: it builds the GAN, runs one
 warm-up step, then times --steps steps. Variants run in turn (A B C A B C ...) --repeats times;
 the summary gives each variant's median seconds per step and its ratio to the first variant.
@@ -22,20 +23,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(ROOT, '..', 'shared', 'data', 'anime64')
-DEMO_DATA = os.path.join(ROOT, 'data', 'demo')
-
-
-def parse_variant(variant):
-    """'fused:0:0:A=1@py' -> ('fused', 0, 0, {'A': '1'}, 'py'); no '@' -> this interpreter."""
-    spec, _, python = variant.partition('@')
-    fields = spec.split(':')
-    if len(fields) < 3 or any('=' not in f for f in fields[3:]):
-        raise SystemExit('Error: --variants %r: expected EXECUTION:INTRA:INTER[:VAR=VALUE...][@PYTHON]'
-                         % variant)
-    env = dict(f.split('=', 1) for f in fields[3:])
-    return fields[0], int(fields[1]), int(fields[2]), env, python or sys.executable
+from variants import ROOT, default_data, parse_variant
 
 
 def worker(args):
@@ -43,11 +31,11 @@ def worker(args):
     from gan import GAN, Config, backend
     from gan.data import load_images
     from gan.gan import to_float
-    execution, intra, inter, _, _ = parse_variant(args.worker)
+    v = parse_variant(args.worker)
     images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
-    backend.setup(args.seed, intra_threads=intra, inter_threads=inter)
+    backend.setup(args.seed, intra_threads=v.intra, inter_threads=v.inter)
     cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
-                 arch=args.arch, execution=execution)
+                 arch=args.arch, execution=v.execution)._replace(**v.options)
     t0 = time.perf_counter()
     gan = GAN(cfg)
 
@@ -82,7 +70,7 @@ def main(argv=None):
     p.add_argument('--json', default=None)
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    args.data = args.data or (SHARED_DATA if os.path.isdir(SHARED_DATA) else DEMO_DATA)
+    args.data = args.data or default_data()
     if args.worker:
         return worker(args)
     variants = args.variants.split(',')
@@ -92,9 +80,9 @@ def main(argv=None):
     runs = {v: [] for v in variants}
     for r in range(args.repeats):
         for v in variants:
-            _, _, _, extra_env, python = parse_variant(v)
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **extra_env)
-            cmd = [python, os.path.abspath(__file__), '--worker', v] + [
+            parsed = parse_variant(v)
+            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **parsed.env)
+            cmd = [parsed.python, os.path.abspath(__file__), '--worker', v] + [
                 a for a in (argv if argv is not None else sys.argv[1:])]
             out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                                  universal_newlines=True, check=True).stdout

@@ -51,7 +51,7 @@ def parse_config(argv):
 
 # Options a resumed run may change; every other one must equal the run's own.
 RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_checkpoints',
-                     'milestone_interval', 'data', 'out', 'execution')
+                     'milestone_interval', 'data', 'out', 'execution', 'kernels')
 
 
 def train_main(argv=None):

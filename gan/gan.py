@@ -50,6 +50,9 @@ class GAN(object):
         check(self.config)
         self.generator = generator if generator is not None else self.build_generator()
         self.discriminator = discriminator if discriminator is not None else self.build_discriminator()
+        from .kernels import use_kernels
+        self.generator = use_kernels(self.generator, self.config.kernels)
+        self.discriminator = use_kernels(self.discriminator, self.config.kernels)
         self.combined = None
         self.rng = np.random.RandomState(self.config.seed)
         self._snapshot = None

@@ -1,0 +1,172 @@
+"""Convolution kernels re-expressed as faster ones: the same sums of products in another order."""
+import types
+
+import keras.backend as K
+import tensorflow as tf
+from keras.layers import Conv2D, Conv2DTranspose
+
+KERNELS = ('stock', 'fast')
+
+# Above this many input pixels per image, TF's own transposed convolution (a matrix product and a
+# scatter of non-overlapping blocks) was as fast as the matrix product and interleave below
+# (docs/performance.md); under it, the matrix product is 2-4x faster.
+MATMUL_TRANSPOSE_MAX_PIXELS = 64
+
+
+def interleave(phases, s):
+    """phases[a][b] of shape (N, H, W, C) -> (N, s*H, s*W, C) with out[s*i + a, s*j + b] =
+    phases[a][b][i, j]."""
+    rows = [tf.stack(row, axis=3) for row in phases]       # (N, H, W, s, C) per a
+    x = tf.stack(rows, axis=2)                              # (N, H, s, W, s, C)
+    shape = tf.shape(x)
+    return tf.reshape(x, tf.stack([shape[0], shape[1] * s, shape[3] * s, shape[5]]))
+
+
+def conv_transpose_as_matmul(x, kernel, stride):
+    """Conv2DTranspose (NHWC) whose kernel size equals its stride `s`: windows never overlap, so
+    output pixel (s*i + a, s*j + b) is x[i, j] times kernel tap (a, b). One matrix product
+    (N*H*W, C_in) x (C_in, s*C_out) per row offset a, then interleaved. `kernel` has Keras'
+    layout (s, s, C_out, C_in)."""
+    s = int(stride)
+    c_out, c_in = int(kernel.shape[2]), int(kernel.shape[3])
+    shape = tf.shape(x)
+    flat = tf.reshape(x, [-1, c_in])
+    rows = []
+    for a in range(s):
+        w = tf.reshape(tf.transpose(kernel[a], [2, 0, 1]), [c_in, s * c_out])   # columns (b, C_out)
+        y = tf.reshape(tf.matmul(flat, w), tf.stack([shape[0], shape[1], shape[2], s, c_out]))
+        rows.append(y)
+    y = tf.stack(rows, axis=2)                              # (N, H, s, W, s, C_out)
+    return tf.reshape(y, tf.stack([shape[0], shape[1] * s, shape[2] * s, c_out]))
+
+
+def phase_taps(k, s, pad):
+    """Per spatial axis of a convolution (kernel k, stride s, `pad` cells before the input): for
+    each input phase a, the pairs (d, tap) with dx[s*m + a] = sum dy[m - d] W[tap], d falling."""
+    return [[(d, s * d + a + pad) for d in range(k, -k - 1, -1) if 0 <= s * d + a + pad < k]
+            for a in range(s)]
+
+
+def conv2d_input_gradient(dy, kernel, in_size, strides, padding):
+    """The gradient w.r.t. x of conv2d(x, kernel, strides, padding) (NHWC, equal strides).
+
+    Per axis, dx[s*m + a] = sum_d dy[m - d] W[s*d + a + pad]: the input pixels of one phase
+    (a, b) receive a stride-1 correlation of dy with the kernel taps that reach them. So dx is s*s
+    small forward convolutions (together exactly the multiply-adds of Conv2DBackpropInput),
+    interleaved and cropped to the input size.
+    """
+    kh, kw, c_in, _ = [int(d) for d in kernel.shape]
+    s = int(strides[0])
+    h, w = in_size
+    oh, ow = int(dy.shape[1]), int(dy.shape[2])
+    n = tf.shape(dy)[0]
+    axes = []
+    for size, out, k in ((h, oh, kh), (w, ow, kw)):
+        pad = max((out - 1) * s + k - size, 0) // 2 if padding == 'same' else 0
+        axes.append((phase_taps(k, s, pad), -(-size // s), out))   # rows per phase: ceil(size / s)
+    (taps_h, ph, _), (taps_w, pw, _) = axes
+    wt = tf.transpose(kernel, [0, 1, 3, 2])                 # (kh, kw, C_out, C_in)
+    phases = []
+    for ra in taps_h:
+        row = []
+        for rb in taps_w:
+            if not ra or not rb:                            # stride above kernel size: no tap
+                row.append(tf.zeros(tf.stack([n, ph, pw, c_in]), dy.dtype))
+                continue
+            k_ab = tf.stack([tf.stack([wt[i, j] for _, j in rb]) for _, i in ra])
+            # dy rows m - d for d from ra[0][0] down to ra[-1][0]: pad (or crop) so that a VALID
+            # correlation gives ph x pw outputs
+            top, bottom = ra[0][0], ph - oh - ra[-1][0]
+            left, right = rb[0][0], pw - ow - rb[-1][0]
+            x = tf.pad(dy, [[0, 0], [max(top, 0), max(bottom, 0)], [max(left, 0), max(right, 0)],
+                            [0, 0]])
+            x = x[:, max(-top, 0):int(x.shape[1]) - max(-bottom, 0),
+                  max(-left, 0):int(x.shape[2]) - max(-right, 0)]
+            row.append(tf.nn.conv2d(x, k_ab, strides=[1, 1, 1, 1], padding='VALID'))
+        phases.append(row)
+    return interleave(phases, s)[:, :h, :w, :]
+
+
+def conv2d_with_fast_input_gradient(x, kernel, strides, padding):
+    """tf.nn.conv2d (NHWC) whose gradient w.r.t. x is conv2d_input_gradient (forward
+    convolutions) instead of Conv2DBackpropInput; the kernel's gradient is TF's own op."""
+    pad = padding.upper()
+    size = K.int_shape(x)[1:3]
+    full = [1] + list(strides) + [1]
+
+    @tf.custom_gradient
+    def conv(x, kernel):
+        def grad(dy):
+            dx = conv2d_input_gradient(dy, kernel, size, strides, padding)
+            dk = tf.compat.v1.nn.conv2d_backprop_filter(x, tf.shape(kernel), dy, full, pad)
+            return dx, dk
+        return tf.nn.conv2d(x, kernel, strides=full, padding=pad), grad
+    return conv(x, kernel)
+
+
+def _finish(layer, outputs):
+    """Bias and activation, as Keras' convolution layers apply them."""
+    if layer.use_bias:
+        outputs = K.bias_add(outputs, layer.bias, data_format=layer.data_format)
+    return layer.activation(outputs) if layer.activation is not None else outputs
+
+
+def _fast_conv2d_call(self, inputs):
+    if None in K.int_shape(inputs)[1:3]:
+        return Conv2D.call(self, inputs)
+    return _finish(self, conv2d_with_fast_input_gradient(inputs, self.kernel, self.strides,
+                                                         self.padding))
+
+
+def _fast_conv2d_transpose_call(self, inputs):
+    h, w = K.int_shape(inputs)[1:3]
+    if h is not None and w is not None and h * w <= MATMUL_TRANSPOSE_MAX_PIXELS:
+        return _finish(self, conv_transpose_as_matmul(inputs, self.kernel, self.strides[0]))
+    outputs = Conv2DTranspose.call(self, inputs)
+    if h is not None and w is not None:     # TF's op leaves the spatial size unknown
+        outputs.set_shape((None, h * self.strides[0], w * self.strides[1], None))
+    return outputs
+
+
+def fast_call(layer):
+    """The fast `call` for this layer, or None when it has no re-expression here."""
+    plain = getattr(layer, 'data_format', None) == 'channels_last' \
+        and tuple(getattr(layer, 'dilation_rate', ())) == (1, 1) \
+        and len(set(getattr(layer, 'strides', (1, 2)))) == 1
+    if not plain:
+        return None
+    if type(layer) is Conv2DTranspose and layer.output_padding is None \
+            and tuple(layer.kernel_size) == tuple(layer.strides):
+        return _fast_conv2d_transpose_call      # no overlap: 'same' and 'valid' agree
+    if type(layer) is Conv2D and layer.padding in ('same', 'valid'):
+        return _fast_conv2d_call
+    return None
+
+
+def use_kernels(model, kernels):
+    """`model` computing its convolutions with `kernels` ('stock': Keras' own; 'fast': the
+    re-expressions above); returns the model to use.
+
+    Only the layer instances' `call` changes: classes, configs and weights stay Keras' own. A
+    Sequential model has already called its layers on its input when it was built, so it comes
+    back as a new Sequential of the same layer objects (same name, same weights), called anew;
+    other models are returned as they are and use the kernels in graphs built from now on.
+    """
+    from keras.models import Sequential
+    if kernels not in KERNELS:
+        raise ValueError('unknown kernels %r; choose one of: %s' % (kernels, ', '.join(KERNELS)))
+    changed = False
+    for layer in getattr(model, 'layers', []):
+        before = vars(layer).pop('call', None)              # back to the class's own
+        fast = fast_call(layer) if kernels == 'fast' else None
+        if fast is not None:
+            layer.call = types.MethodType(fast, layer)
+        changed = changed or (before is not None) or (fast is not None)
+    if changed and type(model) is Sequential:
+        model = Sequential(model.layers, name=model.name)
+    return model
+
+
+def kernels_in_use(model):
+    """Names of the layers of `model` that compute with a fast kernel."""
+    return [l.name for l in getattr(model, 'layers', []) if 'call' in vars(l)]
