@@ -4,6 +4,7 @@ import os
 import re
 import sys
 
+from . import backend
 from .config import PRESETS, Config, UserError, check, plan_epochs, resolve
 
 BOOL_FLAGS = ('restore_optimizer', 'deterministic')
@@ -55,7 +56,13 @@ RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_ch
 
 
 def train_main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _train_main(sys.argv[1:] if argv is None else argv)
+    finally:
+        backend.release()
+
+
+def _train_main(argv):
     try:
         args, cfg = parse_config(argv)
         if args.list_presets:
@@ -126,7 +133,7 @@ def check_disk(folder, needed):
 
 
 def run_training(cfg, argv=(), resume_dir=None):
-    from . import backend, hooks, io
+    from . import hooks, io
     from .data import load_images
     from .gan import GAN, describe_session
     out = resume_dir or cfg.out
@@ -202,11 +209,13 @@ def sample_main(argv=None):
     except UserError as e:
         sys.stderr.write('Error: %s\n' % e)
         return 1
+    finally:
+        backend.release()
 
 
 def run_sampling(args):
     import cv2
-    from . import backend, io
+    from . import io
     from .gan import GAN
     if args.n is not None and args.n < 1 or args.grid_size < 1:
         raise UserError('--n and --grid-size must be at least 1')

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, assert_quiet_exit
 
 
 def run(args, cwd=ROOT, **kw):
@@ -58,6 +58,7 @@ def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
              '--sample-interval', '1', '--history-interval', '1', '--grid-size', '3',
              '--data', data, '--out', str(out)])
     assert r.returncode == 0, r.stderr[-3000:]
+    assert_quiet_exit(r.stderr)
     assert 'step 2/2' in r.stdout and 's/step' in r.stdout and 'ETA' in r.stdout
     run_dir = out / '1'
     assert sorted(os.listdir(str(run_dir / 'image'))) == ['Faces_1.png', 'Faces_2.png']
@@ -74,10 +75,12 @@ def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
     grid = tmp_path / 'grid.png'
     r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
     assert r.returncode == 0, r.stderr[-3000:]
+    assert_quiet_exit(r.stderr)
     from gan.imagesets import split_grid
     assert split_grid(str(grid), expect=16).shape == (16, 64, 64, 3)
     r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
     assert r.returncode == 1 and 'exists' in r.stderr          # never overwrites
+    assert_quiet_exit(r.stderr)                                # an error after the model loaded
     r = run(['sample.py', str(run_dir / 'weight' / 'generator_epoch_2.h5'), '--n', '3',
              '--out', str(tmp_path / 'many')])
     assert r.returncode == 0 and len(os.listdir(str(tmp_path / 'many'))) == 3
