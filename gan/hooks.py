@@ -168,21 +168,34 @@ class TensorBoard(Hook):
 
 
 class Progress(Hook):
-    """One line per step: losses, seconds per step (mean of the last 10) and ETA."""
+    """One line per step: losses, the median time of the last `recent` steps and the ETA from it.
 
-    def __init__(self, end_step, stream=None):
-        self.end_step = end_step
+    The first step after a start also builds the graph (Keras compiles its functions on first
+    use), so its time is printed once, on a line of its own, and left out of the median.
+    """
+
+    def __init__(self, end_step, stream=None, recent=10):
+        self.end_step, self.recent = end_step, recent
         self.stream = stream or sys.stdout
+        self.first = None
         self.times = []
 
+    def on_train_begin(self, step):
+        self.first, self.times = step + 1, []
+
     def on_step_end(self, step, logs):
-        self.times = (self.times + [logs['seconds']])[-10:]
-        sec = float(np.mean(self.times))
-        self.stream.write('step %d/%d  d_real %.4f (acc %.2f)  d_fake %.4f (acc %.2f)  g %.4f  '
-                          '%.2f s/step  ETA %s\n'
-                          % (step, self.end_step, logs['d_loss_real'], logs['d_acc_real'],
-                             logs['d_loss_fake'], logs['d_acc_fake'], logs['g_loss'], sec,
-                             format_seconds(sec * (self.end_step - step))))
+        line = ('step %d/%d  d_real %.4f (acc %.2f)  d_fake %.4f (acc %.2f)  g %.4f'
+                % (step, self.end_step, logs['d_loss_real'], logs['d_acc_real'],
+                   logs['d_loss_fake'], logs['d_acc_fake'], logs['g_loss']))
+        if self.first in (None, step):
+            self.first = step
+            self.stream.write('first step after the start: %.2f s, building the graph included '
+                              '(left out of s/step)\n' % logs['seconds'])
+        else:
+            self.times = (self.times + [logs['seconds']])[-self.recent:]
+            sec = float(np.median(self.times))
+            line += '  %.2f s/step  ETA %s' % (sec, format_seconds(sec * (self.end_step - step)))
+        self.stream.write(line + '\n')
         self.stream.flush()
 
 
