@@ -1,4 +1,4 @@
-"""Training-loop hooks that write a run's outputs: grids, checkpoints, history, progress."""
+"""Training-loop hooks that write a run's outputs: grids, checkpoints, history, TensorBoard, progress."""
 import os
 import signal
 import struct
