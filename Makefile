@@ -22,8 +22,8 @@ test36-all: venv36    ## the whole suite under Python 3.6
 lint-docker:          ## hadolint both Dockerfiles (no Docker engine needed)
 	bash scripts/lint-docker.sh
 
-demo: venv            ## a short CPU run on the bundled demo data: grids and weights under save/
-	$(PY37) train.py --steps 20 --batch-size 32 --unroll-steps 2 --sample-interval 5 --checkpoint-interval 10
+demo: venv            ## a short CPU run on data/demo that visibly learns, then its timeline (settings: scripts/demo.sh)
+	bash scripts/demo.sh $(PY37)
 
 train: venv           ## the full GAN_animation recipe (30,000 steps; days on a CPU)
 	$(PY37) train.py

@@ -1,8 +1,12 @@
 """Fresh TensorFlow graph and session with seeds and thread settings, before any model is built."""
 import os
 import random
+import sys
+import weakref
 
 import numpy as np
+
+_SESSIONS = weakref.WeakSet()      # sessions setup() opened and something still holds
 
 
 def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
@@ -39,8 +43,24 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
         # ops) then computed gradients that differed in the last bits. Off, every run executes
         # the graph as built, so resumed and uninterrupted runs agree bit for bit.
         cfg.graph_options.rewrite_options.disable_meta_optimizer = True
-    K.set_session(tf.compat.v1.Session(graph=tf.compat.v1.get_default_graph(), config=cfg))
+    session = tf.compat.v1.Session(graph=tf.compat.v1.get_default_graph(), config=cfg)
+    _SESSIONS.add(session)
+    K.set_session(session)
     return info
+
+
+def release():
+    """Close the sessions setup() opened; every entry point calls this before it returns.
+
+    Keras' compiled functions hold TF callables whose __del__ frees them in their session. Left to
+    interpreter teardown, that runs after TF's modules are gone and prints "Exception ignored in
+    ... TF_SessionReleaseCallable"; a closed session's callables free nothing, so exit is quiet.
+    Without TensorFlow imported (--help, --dry-run) there is nothing to do.
+    """
+    if 'tensorflow' not in sys.modules:
+        return
+    for session in list(_SESSIONS):
+        session.close()
 
 
 def graph_size():

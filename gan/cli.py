@@ -4,9 +4,10 @@ import os
 import re
 import sys
 
+from . import backend
 from .config import PRESETS, Config, UserError, check, plan_epochs, resolve
 
-BOOL_FLAGS = ('restore_optimizer', 'deterministic')
+BOOL_FLAGS = ('restore_optimizer', 'deterministic', 'tensorboard')
 
 
 def _field_help():
@@ -37,6 +38,9 @@ def train_parser():
             text += '; --epochs is an alias'
         if name in BOOL_FLAGS:
             p.add_argument(*names, dest=name, action='store_true', default=None, help=text)
+            if getattr(defaults, name):            # on by default: --no-<name> turns it off
+                p.add_argument('--no-' + flag[2:], dest=name, action='store_false', default=None,
+                               help='turn %s off' % flag)
         else:
             kind = type(getattr(defaults, name)) if getattr(defaults, name) is not None else int
             p.add_argument(*names, dest=name, type=kind, default=None, metavar=name.upper(), help=text)
@@ -51,11 +55,17 @@ def parse_config(argv):
 
 # Options a resumed run may change; every other one must equal the run's own.
 RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_checkpoints',
-                     'milestone_interval', 'data', 'out', 'execution', 'kernels')
+                     'milestone_interval', 'data', 'out', 'execution', 'kernels', 'tensorboard')
 
 
 def train_main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _train_main(sys.argv[1:] if argv is None else argv)
+    finally:
+        backend.release()
+
+
+def _train_main(argv):
     try:
         args, cfg = parse_config(argv)
         if args.list_presets:
@@ -126,7 +136,7 @@ def check_disk(folder, needed):
 
 
 def run_training(cfg, argv=(), resume_dir=None):
-    from . import backend, hooks, io
+    from . import hooks, io
     from .data import load_images
     from .gan import GAN, describe_session
     out = resume_dir or cfg.out
@@ -161,11 +171,15 @@ def run_training(cfg, argv=(), resume_dir=None):
     grid_latents = io.grid_latents(run_dir, cfg)
     guard = hooks.NanGuard(gan, run_dir)
     stopper = hooks.StopOnSignal()
-    loop_hooks = [hooks.Progress(cfg.steps), history,
-                  hooks.SampleGrid(gan, run_dir, cfg.sample_interval, grid_latents), guard,
-                  hooks.Checkpoint(gan, run_dir, cfg.checkpoint_interval, state_from=[history],
-                                   guard=guard),
-                  stopper]
+    grids = hooks.SampleGrid(gan, run_dir, cfg.sample_interval, grid_latents)
+    board = None
+    if cfg.tensorboard:
+        with open(os.path.join(run_dir, 'config.json')) as f:
+            board = hooks.TensorBoard(os.path.join(run_dir, 'events'), grids=grids, text=f.read())
+    loop_hooks = [hooks.Progress(cfg.steps), history, grids] + ([board] if board else []) + [
+        guard, hooks.Checkpoint(gan, run_dir, cfg.checkpoint_interval, state_from=[history],
+                                guard=guard),
+        stopper]
     try:
         last = gan.train(images, hooks=loop_hooks, start_step=start)
     except hooks.NonFiniteError as e:
@@ -174,6 +188,9 @@ def run_training(cfg, argv=(), resume_dir=None):
         sys.stderr.write('\naborted; the last complete checkpoint in %s is kept. Resume with: '
                          'python train.py --resume %s\n' % (os.path.join(run_dir, 'weight'), run_dir))
         return 130
+    finally:
+        if board is not None:
+            board.close()
     if stopper.received is not None:
         sys.stderr.write('stopped at step %d and saved a checkpoint. Resume with: '
                          'python train.py --resume %s\n' % (last, run_dir))
@@ -202,11 +219,13 @@ def sample_main(argv=None):
     except UserError as e:
         sys.stderr.write('Error: %s\n' % e)
         return 1
+    finally:
+        backend.release()
 
 
 def run_sampling(args):
     import cv2
-    from . import backend, io
+    from . import io
     from .gan import GAN
     if args.n is not None and args.n < 1 or args.grid_size < 1:
         raise UserError('--n and --grid-size must be at least 1')

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from . import backend
 from .config import UserError
 
 DEFAULT_N = 100
@@ -124,7 +125,6 @@ def generate_from_checkpoint(path, n=DEFAULT_N, seed=0, step=None):
     Opens a fresh seeded session (gan.backend.setup) and clears it afterwards, so one model at a
     time lives in memory.
     """
-    from . import backend
     from .gan import GAN
     import keras.backend as K
     backend.setup(seed)
@@ -545,6 +545,8 @@ def main(argv=None):
     except UserError as e:
         sys.stderr.write('Error: %s\n' % e)
         return 1
+    finally:
+        backend.release()
 
 
 def _stem(path):

@@ -56,6 +56,7 @@ class Config(NamedTuple):
     steps_per_epoch: int = 0           # steps in one epoch: int(images / batch) with 'replacement', a full pass with 'passes' (0 = from the data)
     execution: str = 'fused'           # how the alternating step's D rounds run: 'fused' (one session call for all rounds, same math) or 'keras' (predict + 2 train_on_batch per round, like the original)
     kernels: str = 'stock'             # convolution kernels: 'stock' (TF's own) or 'fast' (input gradients and small transposed convolutions as forward convolutions and matrix products: the same sums in another order)
+    tensorboard: bool = True           # write TensorBoard event files into <run>/events/
 
     def to_json(self):
         return json.dumps(self._asdict(), indent=2, sort_keys=True)

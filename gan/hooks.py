@@ -1,6 +1,7 @@
-"""Training-loop hooks that write a run's outputs: grids, checkpoints, history, progress."""
+"""Training-loop hooks that write a run's outputs: grids, checkpoints, history, TensorBoard, progress."""
 import os
 import signal
+import struct
 import sys
 
 import numpy as np
@@ -10,16 +11,19 @@ from .loop import Hook
 
 
 class SampleGrid(Hook):
-    """image/Faces_<step>.png every `interval` steps (and at the end), from latents fixed per run."""
+    """image/Faces_<step>.png every `interval` steps (and at the end), from latents fixed per run.
+
+    `last` is the step of the latest grid and `png` its bytes, for hooks that log it too.
+    """
 
     def __init__(self, gan, run_dir, interval, latents):
         self.gan, self.run_dir, self.interval, self.latents = gan, run_dir, interval, latents
-        self.last = None
+        self.last = self.png = None
 
     def write(self, step):
         n = self.gan.config.grid_size
-        io.save_grid(os.path.join(self.run_dir, 'image', 'Faces_%d.png' % step),
-                     self.gan.generate(self.latents), n, n)
+        self.png = io.save_grid(os.path.join(self.run_dir, 'image', 'Faces_%d.png' % step),
+                                self.gan.generate(self.latents), n, n)
         self.last = step
 
     def on_step_end(self, step, logs):
@@ -105,22 +109,93 @@ class Checkpoint(Hook):
             self.write(step)
 
 
-class Progress(Hook):
-    """One line per step: losses, seconds per step (mean of the last 10) and ETA."""
+class TensorBoard(Hook):
+    """TensorBoard event files in `folder`: the losses and accuracies every step (tags as in
+    history.csv), each grid of `grids` (a SampleGrid placed before this hook) as image 'grid',
+    and `text` (config.json) as text 'config'.
 
-    def __init__(self, end_step, stream=None):
-        self.end_step = end_step
-        self.stream = stream or sys.stdout
-        self.times = []
+    Summaries are protobufs built on the host, so the graph does not grow; events are flushed
+    after every step, so a killed run keeps them. Each start writes a new file that opens with
+    SessionLog START at its first step: TensorBoard then drops the steps a killed process logged
+    after the checkpoint a resume restarts from (the older file still holds them).
+    """
+
+    def __init__(self, folder, grids=None, text=None):
+        import tensorflow as tf
+        self.tf, self.grids, self.text = tf, grids, text
+        # one file per start; the pid keeps two starts within a second apart
+        self.writer = tf.compat.v1.summary.FileWriter(folder, filename_suffix='.%d' % os.getpid())
+        self.logged_grid = None
+
+    def on_train_begin(self, step):
+        v1 = self.tf.compat.v1
+        self.writer.add_session_log(v1.SessionLog(status=v1.SessionLog.START), step + 1)
+        if self.text is not None:
+            meta = v1.SummaryMetadata(plugin_data=v1.SummaryMetadata.PluginData(plugin_name='text'))
+            code = '\n'.join('    ' + line for line in self.text.splitlines())  # Markdown code block
+            value = v1.Summary.Value(tag='config', metadata=meta,
+                                     tensor=v1.make_tensor_proto(code, dtype=self.tf.string))
+            self.writer.add_summary(v1.Summary(value=[value]), step + 1)
+        self.writer.flush()
 
     def on_step_end(self, step, logs):
-        self.times = (self.times + [logs['seconds']])[-10:]
-        sec = float(np.mean(self.times))
-        self.stream.write('step %d/%d  d_real %.4f (acc %.2f)  d_fake %.4f (acc %.2f)  g %.4f  '
-                          '%.2f s/step  ETA %s\n'
-                          % (step, self.end_step, logs['d_loss_real'], logs['d_acc_real'],
-                             logs['d_loss_fake'], logs['d_acc_fake'], logs['g_loss'], sec,
-                             format_seconds(sec * (self.end_step - step))))
+        Value = self.tf.compat.v1.Summary.Value
+        values = [Value(tag=k, simple_value=float(logs[k])) for k in io.HISTORY_FIELDS[1:] if k in logs]
+        self.writer.add_summary(self.tf.compat.v1.Summary(value=values), step)
+        self._grid(step)
+        self.writer.flush()
+
+    def _grid(self, step):
+        g = self.grids
+        if g is None or g.last != step or self.logged_grid == step:
+            return
+        v1 = self.tf.compat.v1
+        width, height = struct.unpack('>II', g.png[16:24])          # from the PNG's IHDR chunk
+        image = v1.Summary.Image(height=height, width=width, colorspace=3, encoded_image_string=g.png)
+        self.writer.add_summary(v1.Summary(value=[v1.Summary.Value(tag='grid', image=image)]), step)
+        self.logged_grid = step
+
+    def on_train_end(self, step):
+        self._grid(step)                 # the final grid SampleGrid wrote in its on_train_end
+        self.close()
+
+    def close(self):
+        """Flush and close the file (also on error paths, which skip on_train_end); once only,
+        as a second FileWriter.close() would wait for its stopped thread."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class Progress(Hook):
+    """One line per step: losses, the median time of the last `recent` steps and the ETA from it.
+
+    The first step after a start also builds the graph (Keras compiles its functions on first
+    use), so its time is printed once, on a line of its own, and left out of the median.
+    """
+
+    def __init__(self, end_step, stream=None, recent=10):
+        self.end_step, self.recent = end_step, recent
+        self.stream = stream or sys.stdout
+        self.first = None
+        self.times = []
+
+    def on_train_begin(self, step):
+        self.first, self.times = step + 1, []
+
+    def on_step_end(self, step, logs):
+        line = ('step %d/%d  d_real %.4f (acc %.2f)  d_fake %.4f (acc %.2f)  g %.4f'
+                % (step, self.end_step, logs['d_loss_real'], logs['d_acc_real'],
+                   logs['d_loss_fake'], logs['d_acc_fake'], logs['g_loss']))
+        if self.first in (None, step):
+            self.first = step
+            self.stream.write('first step after the start: %.2f s, building the graph included '
+                              '(left out of s/step)\n' % logs['seconds'])
+        else:
+            self.times = (self.times + [logs['seconds']])[-self.recent:]
+            sec = float(np.median(self.times))
+            line += '  %.2f s/step  ETA %s' % (sec, format_seconds(sec * (self.end_step - step)))
+        self.stream.write(line + '\n')
         self.stream.flush()
 
 

@@ -139,15 +139,21 @@ def read_run_config(run_dir):
 
 
 # -- grids and history -------------------------------------------------------------------------
-def save_grid(path, images, rows, cols):
-    """Write uint8 RGB images as a rows x cols grid PNG (white margin and gaps, tiles 1:1)."""
+def grid_png(images, rows, cols):
+    """PNG bytes of uint8 RGB images as a rows x cols grid (white margin and gaps, tiles 1:1)."""
     import cv2
     from .imagesets import make_grid
-    grid = make_grid(images, rows, cols)
-    ok, buf = cv2.imencode('.png', grid[..., ::-1])
+    ok, buf = cv2.imencode('.png', make_grid(images, rows, cols)[..., ::-1])
     if not ok:
-        raise IOError('PNG encoding failed for %s' % path)
-    atomic_write_bytes(path, buf.tobytes())
+        raise IOError('PNG encoding failed')
+    return buf.tobytes()
+
+
+def save_grid(path, images, rows, cols):
+    """Write uint8 RGB images as a rows x cols grid PNG; returns the PNG's bytes."""
+    png = grid_png(images, rows, cols)
+    atomic_write_bytes(path, png)
+    return png
 
 
 def append_history(path, row):

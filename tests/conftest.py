@@ -9,6 +9,12 @@ SHARED = os.path.join(os.path.dirname(ROOT), 'shared')
 REFERENCE = os.path.join(SHARED, 'fixtures', 'gan_animation_reference')
 
 
+def assert_quiet_exit(stderr):
+    """No traceback on the way out: TF's callables, freed at interpreter teardown, used to print
+    one after every run ("Exception ignored in ... TF_SessionReleaseCallable")."""
+    assert 'Traceback' not in stderr and 'Exception ignored' not in stderr, stderr[-3000:]
+
+
 def need_reference():
     if not os.path.isdir(REFERENCE):
         pytest.skip('../shared/fixtures/gan_animation_reference is absent (it holds the original\'s files)')

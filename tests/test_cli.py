@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, assert_quiet_exit
 
 
 def run(args, cwd=ROOT, **kw):
@@ -58,6 +58,7 @@ def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
              '--sample-interval', '1', '--history-interval', '1', '--grid-size', '3',
              '--data', data, '--out', str(out)])
     assert r.returncode == 0, r.stderr[-3000:]
+    assert_quiet_exit(r.stderr)
     assert 'step 2/2' in r.stdout and 's/step' in r.stdout and 'ETA' in r.stdout
     run_dir = out / '1'
     assert sorted(os.listdir(str(run_dir / 'image'))) == ['Faces_1.png', 'Faces_2.png']
@@ -74,10 +75,32 @@ def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
     grid = tmp_path / 'grid.png'
     r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
     assert r.returncode == 0, r.stderr[-3000:]
+    assert_quiet_exit(r.stderr)
     from gan.imagesets import split_grid
     assert split_grid(str(grid), expect=16).shape == (16, 64, 64, 3)
     r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
     assert r.returncode == 1 and 'exists' in r.stderr          # never overwrites
+    assert_quiet_exit(r.stderr)                                # an error after the model loaded
     r = run(['sample.py', str(run_dir / 'weight' / 'generator_epoch_2.h5'), '--n', '3',
              '--out', str(tmp_path / 'many')])
     assert r.returncode == 0 and len(os.listdir(str(tmp_path / 'many'))) == 3
+
+
+def test_demo_script_trains_then_prints_the_last_grid_and_the_timeline(tmp_path):
+    """scripts/demo.sh (`make demo`) end to end, with the tiny networks and 4 steps instead of its own."""
+    from PIL import Image
+    r = subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'demo.sh'), sys.executable,
+                        '--arch', 'tiny', '--steps', '4', '--sample-interval', '2',
+                        '--checkpoint-interval', '2', '--grid-size', '2', '--out', str(tmp_path)],
+                       cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL='2'),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert_quiet_exit(r.stderr)
+    run_dir = os.path.join(str(tmp_path), '1')
+    assert json.load(open(os.path.join(run_dir, 'config.json')))['options']['data'] == 'data/demo'
+    last, timeline = r.stdout.splitlines()[-2:]
+    assert last == 'last grid: %s' % os.path.join(run_dir, 'image', 'Faces_4.png')
+    assert timeline == 'timeline:  %s' % os.path.join(run_dir, 'compare', 'timeline.gif')
+    assert Image.open(timeline.split()[-1]).n_frames == 2              # Faces_2, Faces_4
+    assert 'step 2 ' in r.stdout and 'step 4 ' in r.stdout             # SWD of both checkpoints

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, assert_quiet_exit
 from gan import compare as C
 from gan import metrics as M
 from gan.imagesets import GRID_GAP, GRID_MARGIN
@@ -266,6 +266,7 @@ def test_end_to_end_train_then_compare_with_timeline(tmp_path):
     run_dir = tmp_path / 'save' / '1'
     r = run(['compare.py', str(run_dir), '--real', demo, '--n', '8', '--real-n', '24', '--timeline'])
     assert r.returncode == 0, r.stderr[-3000:]
+    assert_quiet_exit(r.stderr)
     out = run_dir / 'compare'
     assert sorted(os.listdir(str(out))) == ['compare_2.json', 'compare_2.png', 'timeline.gif',
                                             'timeline.json', 'timeline.png']

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, assert_quiet_exit
 
 DRIVER = os.path.join(ROOT, 'tests', 'train_driver.py')
 DATA = os.path.join(ROOT, 'data', 'demo')
@@ -135,6 +135,7 @@ def test_sigterm_checkpoints_and_says_how_to_resume(baseline, tmp_path):
             break
     _, err = p.communicate(timeout=300)
     assert p.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert_quiet_exit(err)
     run_dir = os.path.join(out, '1')
     assert 'python train.py --resume %s' % run_dir in err
     stopped = json.load(open(os.path.join(run_dir, 'weight', 'checkpoint.json')))['step']
@@ -148,6 +149,7 @@ def test_nan_guard_stops_keeps_last_good_checkpoint_and_writes_diagnostics(tmp_p
     r = train(TINY + ['--steps', str(STEPS), '--out', out], NAN_AT_STEP=3)
     assert r.returncode == 1
     assert 'Error: training diverged at step 3: loss g_loss = nan' in r.stderr
+    assert_quiet_exit(r.stderr)
     run_dir = os.path.join(out, '1')
     assert json.load(open(os.path.join(run_dir, 'weight', 'checkpoint.json')))['step'] == 2
     report = json.load(open(os.path.join(run_dir, 'nonfinite.json')))
