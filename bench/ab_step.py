@@ -10,8 +10,8 @@ A variant is EXECUTION:INTRA:INTER[:NAME=VALUE...][@PYTHON] (bench/variants.py):
 (0 = TF's choice), then optional settings: a gan.Config option in lower case (`kernels=fast`) or
 an environment variable of the worker (`MALLOC_MMAP_THRESHOLD_=131072`), then an optional
 interpreter (another venv, e.g. the oneDNN build: `fused:0:0@.venv37-intel/bin/python`). TensorFlow fixes its thread
-pools per process, so each measurement is a fresh worker process: it builds the GAN, runs one
-warm-up step, then times --steps steps. Variants run in turn (A B C A B C ...) --repeats times;
+pools per process, so each measurement is a fresh worker process: it builds the GAN, runs --warmup
+untimed steps (default 1), then times --steps steps. Variants run in turn (A B C A B C ...) --repeats times;
 the summary gives each variant's median seconds per step and its ratio to the first variant.
 Same seed, data and config in every worker. Not part of CI.
 """
@@ -41,7 +41,8 @@ def worker(args):
 
     def sample(n, rng):
         return to_float(images[rng.randint(0, len(images), n)])
-    gan.train_step(sample)
+    for _ in range(args.warmup):
+        gan.train_step(sample)
     warm = time.perf_counter() - t0
     from step_benchmark import rss_mb   # bench/ is on sys.path as the script's folder
     rss_first = rss_mb()
@@ -52,7 +53,7 @@ def worker(args):
         times.append(time.perf_counter() - t0)
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_first_step': warm, 'seconds': times,
+    print('RESULT ' + json.dumps({'variant': args.worker, 'build_and_warmup': warm, 'seconds': times,
                                   'rss_mb_first_step': rss_first, 'rss_mb': rss_mb(), 'peak_rss_mb': peak,
                                   'tensorflow': __import__('tensorflow').__version__}))
 
@@ -63,6 +64,8 @@ def main(argv=None):
     p.add_argument('--batch-size', type=int, default=256)
     p.add_argument('--unroll-steps', type=int, default=10)
     p.add_argument('--arch', default='gan_animation')
+    p.add_argument('--warmup', type=int, default=1, help='untimed steps per worker, the first '
+                   'one building the graph')
     p.add_argument('--steps', type=int, default=2, help='timed steps per worker')
     p.add_argument('--repeats', type=int, default=2, help='rounds of all variants')
     p.add_argument('--seed', type=int, default=0)
@@ -89,9 +92,9 @@ def main(argv=None):
             res = json.loads([l for l in out.splitlines() if l.startswith('RESULT ')][0][7:])
             res['loadavg_1min'] = os.getloadavg()[0]
             runs[v].append(res)
-            print('repeat %d  %-12s  %s s/step  (TF %s, build + first step %.1f s, RSS %.0f -> %.0f MB, '
+            print('repeat %d  %-12s  %s s/step  (TF %s, build + warm-up %.1f s, RSS %.0f -> %.0f MB, '
                   'peak %.0f MB, load %.2f)' % (r + 1, v, ' '.join('%.2f' % s for s in res['seconds']),
-                                                res['tensorflow'], res['build_and_first_step'],
+                                                res['tensorflow'], res['build_and_warmup'],
                                                 res['rss_mb_first_step'], res['rss_mb'],
                                                 res['peak_rss_mb'], res['loadavg_1min']), flush=True)
     base = statistics.median([s for res in runs[variants[0]] for s in res['seconds']])

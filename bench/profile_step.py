@@ -49,6 +49,7 @@ def main(argv=None):
     p.add_argument('--intra-threads', type=int, default=0)
     p.add_argument('--inter-threads', type=int, default=0)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--kernels', default=None, help='convolution kernels (default: the package default)')
     args = p.parse_args(argv)
     import tensorflow as tf
     from gan import GAN, Config, backend
@@ -57,8 +58,9 @@ def main(argv=None):
     data = SHARED_DATA if os.path.isdir(SHARED_DATA) else DEMO_DATA
     images = load_images(data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
     backend.setup(args.seed, intra_threads=args.intra_threads, inter_threads=args.inter_threads)
-    gan = GAN(Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
-                     execution='fused'))
+    cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
+                 execution='fused')
+    gan = GAN(cfg._replace(kernels=args.kernels or cfg.kernels))
 
     def sample(n, rng):
         return to_float(images[rng.randint(0, len(images), n)])
@@ -72,8 +74,8 @@ def main(argv=None):
     t0 = time.perf_counter()
     gan.train_step(sample)
     wall = time.perf_counter() - t0
-    print('traced step: %.2f s wall (batch %d, unroll %d, data %s)'
-          % (wall, args.batch_size, args.unroll_steps, data))
+    print('traced step: %.2f s wall (batch %d, unroll %d, kernels %s, data %s)'
+          % (wall, args.batch_size, args.unroll_steps, gan.config.kernels, data))
     everything = collections.defaultdict(lambda: [0.0, 0])
     for name in parts:
         times = op_times(metas[name])

@@ -218,6 +218,7 @@ def main(argv=None):
     p.add_argument('--batch-size', type=int, default=None, help='override (default: the recipe, 256)')
     p.add_argument('--unroll-steps', type=int, default=None, help='override (default: the recipe, 10)')
     p.add_argument('--arch', default=None, help='network pair (default: the recipe, gan_animation)')
+    p.add_argument('--kernels', default=None, help='convolution kernels (default: the package default)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--intra-threads', type=int, default=0, help='TF intra-op threads (0 = TF picks)')
     p.add_argument('--inter-threads', type=int, default=0, help='TF inter-op threads (0 = TF picks)')
@@ -236,7 +237,7 @@ def main(argv=None):
     json_path = args.json or os.path.join(ROOT, 'bench', 'results', 'step_%s.json' % stamp)
     data = args.data or (SHARED_DATA if os.path.isdir(SHARED_DATA) else DEMO_DATA)
     overrides = {k: v for k, v in (('batch_size', args.batch_size), ('unroll_steps', args.unroll_steps),
-                                   ('arch', args.arch)) if v is not None}
+                                   ('arch', args.arch), ('kernels', args.kernels)) if v is not None}
     config = Config(seed=args.seed, deterministic=args.deterministic, **overrides)
     result = {'machine': machine_info(), 'args': vars(args), 'data': os.path.realpath(data),
               'config': config._asdict()}
