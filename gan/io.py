@@ -14,6 +14,9 @@ from .config import Config, UserError
 from .files import TEMP_RE, atomic_write, save_npy
 from .grids import make_grid
 
+# cv2, h5py, matplotlib and Keras are imported inside the functions that use them: the CLI loads
+# this module for --help.
+
 WEIGHT_RE = re.compile(r'^(generator|discriminator|gan)_epoch_(\d+)\.h5$')
 MODEL_KINDS = ('generator', 'discriminator', 'gan')
 HISTORY_FIELDS = ['step', 'd_loss_real', 'd_loss_fake', 'd_acc_real', 'd_acc_fake', 'g_loss']
@@ -219,7 +222,7 @@ def save_checkpoint(gan, run_dir, step, keep=None, milestone=None, extra=None):
     milestone = gan.config.milestone_interval if milestone is None else milestone
     models = [('generator', gan.generator), ('discriminator', gan.discriminator), ('gan', gan.combined)]
     paths = []
-    with values_read_once([m for _, m in models], gan._rng_counters()):
+    with values_read_once([m for _, m in models], gan.rng_counters()):
         for kind, model in models:
             path = weight_path(run_dir, kind, step)
             atomic_write(path, lambda tmp, m=model: m.save(tmp, include_optimizer=True))
