@@ -8,6 +8,9 @@ import numpy as np
 from .config import UserError
 from .files import atomic_write, save_npy
 
+# cv2 and PIL are imported inside the functions that use them: the CLI loads this module for
+# --help.
+
 EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 CACHE_VERSION = 1
 

@@ -1,6 +1,9 @@
-"""Sample grids: making them (white margin and gaps, tiles 1:1) and splitting any grid image back into
-its tiles, this package's and the original's matplotlib figures alike."""
+"""Sample grids: making them (white margin and gaps, tiles 1:1) and splitting a grid image back
+into its tiles, this package's and the original's matplotlib figures alike."""
 import numpy as np
+
+# cv2 is imported inside the functions that use it: the CLI loads this module (through gan.io)
+# for --help.
 
 # The layout of this package's own grids (make_grid): white background, tiles 1:1.
 GRID_MARGIN = 16
