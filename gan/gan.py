@@ -176,9 +176,9 @@ class GAN(object):
 
     # -- sampling ---------------------------------------------------------------------------
     def latents(self, n, seed=None):
-        """n standard-normal latents from `seed` (fixed grids), or from the training RNG."""
-        rng = np.random.RandomState(seed) if seed is not None else self.rng
-        return rng.normal(0.0, 1.0, (n, self.config.latent_dim)).astype(np.float32)
+        """n standard-normal latents from `seed` (fixed grids), or drawn from the training RNG."""
+        draw = self.draw if seed is None else Draws(self.config, np.random.RandomState(seed))
+        return draw.latents(n)
 
     def generate(self, latents=None, n=None, seed=None, batch_size=128):
         """uint8 RGB images (inference mode) from given latents, or n latents drawn from seed."""

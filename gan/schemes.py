@@ -108,7 +108,8 @@ class AlternatingScheme(Scheme):
         call (gan.fused) or three per round (execution 'keras'). Logs of the first round."""
         c = self.config
         if self.fused is None and c.execution == 'fused':
-            self.fused = FusedRounds(self.nets, 1 + c.unroll_steps, after_first=self.snapshot.build_save)
+            self.fused = FusedRounds(self.nets, 1 + c.unroll_steps,
+                                     after_first=self.snapshot.build_save)
         if self.fused is not None:
             return self.fused(*self.draw.d_rounds(sample_real, self.fused.rounds))
         logs = keras_round(self.nets, self.draw, sample_real)

@@ -28,6 +28,9 @@ LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in mod
 HEAVY = ('tensorflow', 'keras', 'cv2', 'h5py', 'matplotlib', 'scipy', 'PIL', 'tfdeterminism')
 
 
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
 def _modules():
     return sorted(name[:-3] for name in os.listdir(PACKAGE) if name.endswith('.py'))
 
@@ -41,7 +44,7 @@ def _imports(module):
 
     def visit(node, in_function):
         for child in ast.iter_child_nodes(node):
-            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            inner = in_function or isinstance(child, FUNCTIONS)
             if isinstance(child, ast.Import):
                 found.extend((alias.name.split('.')[0], not in_function) for alias in child.names)
             elif isinstance(child, ast.ImportFrom):
