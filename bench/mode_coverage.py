@@ -72,14 +72,12 @@ def run_one(problem_name, k, mode, seed, opts):
     """Train one GAN and evaluate it; returns a dict of metrics and timings."""
     import numpy as np
     from keras import backend as K
-    from gan import GAN, Config, backend, toy, unroll
+    from gan import GAN, Config, backend, toy
     backend.setup(seed, intra_threads=opts['threads'], inter_threads=opts['threads'])
     problem = toy.PROBLEMS[problem_name]()
     fields = dict(batch_size=opts['batch_size'], latent_dim=opts['latent_dim'], unroll_steps=k,
                   lr=opts['lr'], beta_1=opts['beta_1'], label_smoothing=0.0, flip_prob=0.0,
-                  seed=seed, steps=opts['steps'])
-    if 'unroll_mode' in Config._fields:
-        fields['unroll_mode'] = mode
+                  seed=seed, steps=opts['steps'], unroll_mode=mode)
     config = Config(**fields)
     gan = GAN(config, generator=toy.mlp_generator(opts['latent_dim'], tuple(opts['g_hidden'])),
               discriminator=toy.mlp_discriminator(tuple(opts['d_hidden']),
@@ -91,10 +89,7 @@ def run_one(problem_name, k, mode, seed, opts):
     def evaluate():
         return problem.evaluate(gan.generator.predict(z, batch_size=500))
 
-    if mode == 'second-order' and 'unroll_mode' not in Config._fields:
-        step = lambda: unroll.second_order_step(gan, sample_real)     # noqa: E731
-    else:
-        step = lambda: gan.train_step(sample_real)                    # noqa: E731
+    step = lambda: gan.train_step(sample_real)                        # noqa: E731
     z = np.random.RandomState(10 ** 6 + seed).normal(size=(opts['n_samples'], opts['latent_dim']))
     z = z.astype(np.float32)
     decay_at = decay_step(opts)

@@ -67,7 +67,7 @@ def main(argv=None):
     for _ in range(args.warmup):
         gan.train_step(sample)
     options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
-    parts = {'D rounds (fused)': gan._fused._fn, 'G update': gan.combined.train_function}
+    parts = {'D rounds (fused)': gan.scheme.fused._fn, 'G update': gan.combined.train_function}
     metas = {name: tf.compat.v1.RunMetadata() for name in parts}
     for name, fn in parts.items():
         trace_into(fn, options, metas[name])

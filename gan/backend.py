@@ -6,6 +6,10 @@ import weakref
 
 import numpy as np
 
+from .determinism import configure
+
+# TensorFlow and Keras are imported inside the functions: the CLI loads this module for --help.
+
 _SESSIONS = weakref.WeakSet()      # sessions setup() opened and something still holds
 
 
@@ -21,7 +25,6 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
     tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
     info = {}
     if deterministic:
-        from .determinism import configure
         info = configure(True)
         intra_threads = inter_threads = 1
     # Resource variables: a training step's gradients read the weights as they were before the

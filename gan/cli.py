@@ -2,10 +2,13 @@
 import argparse
 import os
 import re
+import shutil
 import sys
 
-from . import backend
-from .config import PRESETS, Config, UserError, check, plan_epochs, resolve
+from . import backend, hooks, io
+from .config import PRESET_NOTES, PRESETS, Config, UserError, check, plan_epochs, resolve
+from .data import load_images
+from .gan import GAN, describe_session
 
 BOOL_FLAGS = ('restore_optimizer', 'deterministic', 'tensorboard')
 
@@ -69,7 +72,6 @@ def _train_main(argv):
     try:
         args, cfg = parse_config(argv)
         if args.list_presets:
-            from .config import PRESET_NOTES
             for name in PRESETS:       # one line each: name, source project, what is distinctive
                 source, what = PRESET_NOTES.get(name, ('', ''))
                 print('%-24s %s: %s' % (name, source, what))
@@ -91,7 +93,6 @@ def _train_main(argv):
 
 def resume_config(args, argv):
     """The run folder to resume and its config, with the changes the flags are allowed to make."""
-    from . import io
     out = args.out or Config().out
     if args.resume == 'latest':
         runs = sorted((int(n) for n in os.listdir(out) if n.isdigit()), reverse=True) \
@@ -128,7 +129,6 @@ def resume_config(args, argv):
 
 
 def check_disk(folder, needed):
-    import shutil
     free = shutil.disk_usage(folder).free
     if free < needed:
         raise UserError('only %d MB free in %s, and a checkpoint needs about %d MB plus margin; '
@@ -136,9 +136,6 @@ def check_disk(folder, needed):
 
 
 def run_training(cfg, argv=(), resume_dir=None):
-    from . import hooks, io
-    from .data import load_images
-    from .gan import GAN, describe_session
     out = resume_dir or cfg.out
     io.ensure_writable_dir(out)
     images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'), resize=cfg.resize)
@@ -224,9 +221,7 @@ def sample_main(argv=None):
 
 
 def run_sampling(args):
-    import cv2
-    from . import io
-    from .gan import GAN
+    import cv2      # lazy: --help and --dry-run load no OpenCV
     if args.n is not None and args.n < 1 or args.grid_size < 1:
         raise UserError('--n and --grid-size must be at least 1')
     backend.setup(args.seed)

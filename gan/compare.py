@@ -7,8 +7,16 @@ import sys
 
 import numpy as np
 
-from . import backend
+from . import backend, io
+from . import metrics as M
 from .config import UserError
+from .data import decode, find_images
+from .gan import GAN
+from .grids import make_grid
+from .imagesets import load_image_set, subsample
+
+# cv2, PIL, matplotlib and Keras are imported inside the functions that use them: compare.py
+# --help loads none of them.
 
 DEFAULT_N = 100
 DEFAULT_REAL_N = 1000
@@ -26,7 +34,6 @@ SET_NAMES = {'ours': 'ours', 'reference': 'reference', 'real': 'real',
 # -- loading image sets -------------------------------------------------------------------------
 def is_checkpoint(path):
     """True for a run folder (has weight/), a folder of generator_epoch_<step>.h5 files, or an .h5."""
-    from . import io
     path = str(path)
     if os.path.isdir(path):
         return os.path.isdir(os.path.join(path, 'weight')) or bool(io.checkpoint_steps(path))
@@ -34,7 +41,6 @@ def is_checkpoint(path):
 
 
 def _folder_paths(folder, flag):
-    from .data import find_images
     paths = find_images(folder)
     if not paths:
         raise UserError('%s %s: no .jpg/.jpeg/.png/.bmp images found in that folder' % (flag, folder))
@@ -48,7 +54,6 @@ def sample_folder(folder, count=None, seed=0, flag='--real'):
     an unreadable file is skipped with a warning and the next one in the order takes its place.
     The decoder is the training loader's (gan.data.decode), so pixels match training exactly.
     """
-    from .data import decode
     paths = _folder_paths(folder, flag)
     order = np.random.RandomState(seed).permutation(len(paths))
     want = len(paths) if count is None else int(count)
@@ -74,7 +79,6 @@ def load_set(path, n=None, seed=0, flag='SOURCE'):
     with gan.imagesets.load_image_set and keep their order (a grid's tiles come from independent
     latents); when they hold more than `n` images, `n` are drawn with `seed`.
     """
-    from .imagesets import load_image_set, subsample
     path = str(path)
     if not os.path.exists(path):
         raise UserError('%s %s does not exist' % (flag, path))
@@ -104,7 +108,6 @@ def resolve_step(source, step=None):
     Without `step`, the latest checkpoint whose generator file exists (the manifest's step, or
     the largest one left when retention or a user removed it); a given step must exist.
     """
-    from . import io
     run_dir, weight_dir, resolved = io.resolve_checkpoint(source, step)
     if run_dir is not None and not os.path.isdir(os.path.join(run_dir, 'weight')):
         run_dir = None
@@ -125,7 +128,6 @@ def generate_from_checkpoint(path, n=DEFAULT_N, seed=0, step=None):
     Opens a fresh seeded session (gan.backend.setup) and clears it afterwards, so one model at a
     time lives in memory.
     """
-    from .gan import GAN
     import keras.backend as K
     backend.setup(seed)
     gan = GAN.load_model(path, step=step)
@@ -156,7 +158,6 @@ def _nn_dict(r):
 
 
 def _diversity(images):
-    from . import metrics as M
     return M.ms_ssim_diversity(images) if len(images) >= 2 else None
 
 
@@ -172,7 +173,6 @@ def compare_sets(ours, real, reference=None, seed=0, labels=None):
     there is), and ours vs reference. SWD uses the same `seed` in every row. `labels` maps
     'ours', 'reference' and 'real' to descriptions shown in the table.
     """
-    from . import metrics as M
     ours = np.asarray(ours)
     real = np.asarray(real)
     n = len(ours)
@@ -290,11 +290,10 @@ def side_by_side(panels, side=None):
     """Grids of several sets next to each other, each under its label: uint8 RGB.
 
     `panels` is [(label, images)]. Each set shows its first side x side images (side: the
-    smallest square holding the largest set, at most 10) in a gan.imagesets.make_grid grid, so
+    smallest square holding the largest set, at most 10) in a gan.grids.make_grid grid, so
     all panels have one size: width len(panels) * (32 + side*64 + (side-1)*8), height
     LABEL_HEIGHT + the same.
     """
-    from .imagesets import make_grid
     if side is None:
         side = min(GRID_MAX_SIDE, int(math.ceil(math.sqrt(max(len(im) for _, im in panels)))))
     parts = []
@@ -306,11 +305,10 @@ def side_by_side(panels, side=None):
 
 def _write_png(path, rgb):
     import cv2
-    from .io import atomic_write_bytes
     ok, buf = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
     if not ok:
         raise UserError('PNG encoding failed for %s' % path)
-    atomic_write_bytes(path, buf.tobytes())
+    io.atomic_write_bytes(path, buf.tobytes())
 
 
 def unique_paths(folder, stem, extensions):
@@ -358,7 +356,6 @@ def grid_gif(run_dir, path, max_frames=GIF_MAX_FRAMES, max_side=GIF_MAX_SIDE,
     """
     import cv2
     from PIL import Image
-    from .io import atomic_write
     grids = grid_files(run_dir)
     if not grids:
         return []
@@ -390,7 +387,7 @@ def grid_gif(run_dir, path, max_frames=GIF_MAX_FRAMES, max_side=GIF_MAX_SIDE,
     def write(tmp):
         frames[0].save(tmp, format='GIF', save_all=True, append_images=frames[1:],
                        duration=durations, loop=0)
-    atomic_write(path, write)
+    io.atomic_write(path, write)
     return steps
 
 
@@ -400,7 +397,6 @@ def plot_timeline(result, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import matplotlib.ticker  # noqa: F401  (integer step ticks)
-    from .io import atomic_write
     entries = result['steps']
     steps = [e['step'] for e in entries]
     panels = [('SWD x1e3 vs real (mean)', [e['swd']['mean'] for e in entries],
@@ -423,7 +419,7 @@ def plot_timeline(result, path):
         fig.suptitle('%s: %d images per checkpoint, seed %d' % (result['run'], result['n'],
                                                                  result['seed']), fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.96))
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100))
+        io.atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100))
     finally:
         plt.close(fig)
 
@@ -441,8 +437,6 @@ def timeline(run_dir, real, n=DEFAULT_N, seed=0, out_dir=None, steps=None, floor
     and timeline.gif (the image/Faces_<step>.png grids in step order), never overwriting (a
     suffix _2, _3, ... is added), and lists them under 'files'.
     """
-    from . import io
-    from . import metrics as M
     log = log or (lambda msg: None)
     weight_dir = os.path.join(run_dir, 'weight')
     steps = io.checkpoint_steps(weight_dir) if steps is None else list(steps)
@@ -557,7 +551,6 @@ def _stem(path):
 
 def run(args, argv=()):
     """The CLI behind main(): load the sets, print the table, write JSON, PNG and the timeline."""
-    from . import io
     if args.n < 2:
         raise UserError('--n must be at least 2 (MS-SSIM diversity needs pairs), got %d' % args.n)
     if args.real_n is not None and args.real_n < 2:

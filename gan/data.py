@@ -6,6 +6,10 @@ import sys
 import numpy as np
 
 from .config import UserError
+from .files import atomic_write, save_npy
+
+# cv2 and PIL are imported inside the functions that use them: the CLI loads this module for
+# --help.
 
 EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 CACHE_VERSION = 1
@@ -162,7 +166,6 @@ def load_images(folder, size=64, cache_dir=None, warn=None, resize='area'):
     images = images[:n]
     if cache:
         try:
-            from .io import atomic_write, save_npy
             os.makedirs(cache_dir, exist_ok=True)
             atomic_write(cache, lambda tmp: save_npy(tmp, images))
         except OSError as e:

@@ -3,6 +3,9 @@ import importlib.util
 import os
 import sys
 
+# TensorFlow and tensorflow-determinism are imported only when a patch is asked for: the CLI
+# loads this module (through gan.backend) for --help.
+
 # Read by stock TF 1.14/1.15 when cuDNN convolutions and pooling pick their algorithms.
 CUDNN_VAR = 'TF_CUDNN_DETERMINISTIC'
 # Read by NVIDIA's own TF1 builds (the NGC image); stock TF only reads it from 2.1 on.

@@ -5,6 +5,8 @@ import keras.backend as K
 import tensorflow as tf
 from keras.metrics import binary_accuracy
 
+from .optim import Adam, adam_updates
+
 
 def call_layers(model, x, training):
     """`model`'s layers applied to tensor x in order, with `training` given to every layer that
@@ -21,8 +23,8 @@ def call_layers(model, x, training):
 class FusedRounds(object):
     """`rounds` discriminator rounds of the alternating step, built once as one backend function.
 
-    A round is what GAN._d_round does with three session calls: G makes fakes from latents in
-    inference mode (as generator.predict), then D is updated on the real half batch, then on the
+    A round is what schemes.keras_round does with three session calls: G makes fakes from latents
+    in inference mode (as generator.predict), then D is updated on the real half batch, then on the
     fake one (as D.train_on_batch: Keras' loss with its label smoothing and unit sample weights,
     BatchNorm in training mode with its moving statistics updated, D's own Adam). Here every op of
     a round runs after all updates of the one before (weights, Adam state, BatchNorm statistics,
@@ -31,10 +33,9 @@ class FusedRounds(object):
     round (the unrolling snapshot). Returns the first round's losses and accuracies.
     """
 
-    def __init__(self, gan, rounds, after_first=None):
-        from .optim import Adam, adam_updates
-        G, D = gan.generator, gan.discriminator
-        opt = D.optimizer
+    def __init__(self, nets, rounds, after_first=None):
+        G, D = nets.generator, nets.discriminator
+        opt = nets.d_optimizer
         if not isinstance(opt, Adam) or getattr(opt, 'slots', None) is None:
             raise ValueError('fused rounds need D compiled with gan.optim.Adam and its train '
                              'function made (GAN.compile does both)')

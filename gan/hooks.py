@@ -9,6 +9,8 @@ import numpy as np
 from . import io
 from .loop import Hook
 
+# TensorFlow is imported by the TensorBoard hook itself: the CLI loads this module for --help.
+
 
 class SampleGrid(Hook):
     """image/Faces_<step>.png every `interval` steps (and at the end), from latents fixed per run.

@@ -9,6 +9,13 @@ import time
 import numpy as np
 
 from .config import Config, UserError
+# Every atomic write of a run goes through this module's name `atomic_write` (a test wraps it to
+# kill the process mid-write).
+from .files import TEMP_RE, atomic_write, save_npy
+from .grids import make_grid
+
+# cv2, h5py, matplotlib and Keras are imported inside the functions that use them: the CLI loads
+# this module for --help.
 
 WEIGHT_RE = re.compile(r'^(generator|discriminator|gan)_epoch_(\d+)\.h5$')
 MODEL_KINDS = ('generator', 'discriminator', 'gan')
@@ -17,35 +24,6 @@ MANIFEST = 'checkpoint.json'
 
 
 # -- atomic files ------------------------------------------------------------------------------
-def fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path, write):
-    """Call write(tmp_path), fsync it, then rename over `path`: readers see old or new, never torn."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, '.%s.tmp%d' % (os.path.basename(path), os.getpid()))
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    fsync_dir(folder)
-
-
-TEMP_RE = re.compile(r'^\..+\.tmp\d+$')
-
-
 def remove_stale_temps(run_dir):
     """Delete temporary files that a killed process left mid-write (never complete files)."""
     removed = []
@@ -109,11 +87,6 @@ def read_run_doc(run_dir):
         return json.load(f)
 
 
-def save_npy(path, arr):
-    with open(path, 'wb') as f:
-        np.save(f, arr)
-
-
 def grid_latents(run_dir, config):
     """The run's fixed grid latents: drawn once from the seed, kept in grid_latents.npy."""
     path = os.path.join(run_dir, 'grid_latents.npy')
@@ -142,7 +115,6 @@ def read_run_config(run_dir):
 def grid_png(images, rows, cols):
     """PNG bytes of uint8 RGB images as a rows x cols grid (white margin and gaps, tiles 1:1)."""
     import cv2
-    from .imagesets import make_grid
     ok, buf = cv2.imencode('.png', make_grid(images, rows, cols)[..., ::-1])
     if not ok:
         raise IOError('PNG encoding failed')
@@ -250,7 +222,7 @@ def save_checkpoint(gan, run_dir, step, keep=None, milestone=None, extra=None):
     milestone = gan.config.milestone_interval if milestone is None else milestone
     models = [('generator', gan.generator), ('discriminator', gan.discriminator), ('gan', gan.combined)]
     paths = []
-    with values_read_once([m for _, m in models], gan._rng_counters()):
+    with values_read_once([m for _, m in models], gan.rng_counters()):
         for kind, model in models:
             path = weight_path(run_dir, kind, step)
             atomic_write(path, lambda tmp, m=model: m.save(tmp, include_optimizer=True))

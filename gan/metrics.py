@@ -4,6 +4,9 @@ import warnings
 
 import numpy as np
 
+# cv2, scipy and Keras are imported inside the functions that use them: compare.py loads this
+# module for --help.
+
 # -- sliced Wasserstein distance on Laplacian-pyramid patches (Karras et al. 2018) --------------
 SWD_LEVELS = (64, 32, 16)
 SWD_PATCH = 7

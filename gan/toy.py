@@ -13,6 +13,8 @@ Data and protocol follow PacGAN's code (Lin et al., NeurIPS 2018), which follows
 """
 import numpy as np
 
+# Keras is imported inside the network builders: the data and the metrics need none.
+
 RING_RADIUS = 1.0
 RING_STD = 0.01
 GRID_STD = 0.05

@@ -1,7 +1,13 @@
 """Unrolling: in-graph snapshot and restore of the discriminator (first-order, the original's
 method) and second-order unrolling that differentiates through the unrolled Adam updates."""
 import keras.backend as K
+import numpy as np
 import tensorflow as tf
+from keras import layers as L
+from keras import losses
+from keras.models import Sequential
+from keras.optimizers import Adam
+from keras.utils.generic_utils import has_arg
 
 
 class Snapshot(object):
@@ -38,13 +44,11 @@ class Snapshot(object):
 
 # -- second-order unrolling (Metz et al., ICLR 2017) -------------------------------------------
 #
-# The first-order step (GAN.train_step) really updates D k more times, trains G against that D,
-# and restores D: G's gradient treats the unrolled weights theta_k as constants. Here the k
-# updates are built symbolically instead, theta_i = Adam(theta_{i-1}, grad L_D(theta_{i-1})), so
-# tf.gradients of the G loss at theta_k flows back through every update into G (the fakes the
-# unrolled D sees depend on G): the second-order terms of the paper.
-
-UNROLL_MODES = ('first-order', 'second-order')
+# The first-order step (schemes.AlternatingScheme) really updates D k more times, trains G
+# against that D, and restores D: G's gradient treats the unrolled weights theta_k as constants.
+# Here the k updates are built symbolically instead, theta_i = Adam(theta_{i-1}, grad
+# L_D(theta_{i-1})), so tf.gradients of the G loss at theta_k flows back through every update
+# into G (the fakes the unrolled D sees depend on G): the second-order terms of the paper.
 
 # The Adam update of the n-th step (counter n - 1 before it) uses t = n, as tf.keras' Adam in the
 # original: gan.optim.Adam reads its counter before incrementing it. (Keras 2.3.1's own Adam left
@@ -116,7 +120,6 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
     layer's rate) and InputLayer. Any other layer raises UnsupportedLayer. Nothing is added to the
     layers' own update lists.
     """
-    from keras import layers as L
     weights = weights or {}
     counters = {} if counters is None else counters
 
@@ -126,7 +129,7 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
         return weights.get(var, var)
 
     layers = getattr(model, 'layers', None)
-    if layers is None or not isinstance(model, __import__('keras').models.Sequential):
+    if layers is None or not isinstance(model, Sequential):
         raise UnsupportedLayer('second-order unrolling needs a Sequential discriminator, got %s'
                                % type(model).__name__)
     for layer in layers:
@@ -162,7 +165,6 @@ def functional_forward(model, x, weights=None, call_index=0, counters=None):
 def _inference_forward(model, x):
     """`model` on tensor `x` in inference mode (BatchNorm moving statistics, no dropout), as
     `model.predict` computes it, but differentiable and without new Keras nodes or updates."""
-    from keras.utils.generic_utils import has_arg
     for layer in model.layers:
         if type(layer).__name__ == 'InputLayer':
             continue
@@ -172,7 +174,6 @@ def _inference_forward(model, x):
 
 def _loss_function(model):
     """The model's compiled loss as a scalar function of (y_true, y_pred) (batch mean)."""
-    from keras import losses
     fn = losses.get(model.loss)
     if isinstance(fn, losses.Loss):
         return lambda y, p: fn(y, p)
@@ -188,21 +189,23 @@ class SecondOrderUnroll(object):
     own Adam update with D's compiled loss, lr, betas and epsilon, D in training mode with its
     batch's statistics), then the G loss BCE(D(G(z); theta_k), y) (G in training mode, its
     BatchNorm statistics updated as by the combined model) and applies its full gradient w.r.t.
-    G's trainable weights with the combined model's Adam. D's variables and Adam state are only read, never written.
+    G's trainable weights with the combined model's Adam. D's variables and Adam state are only
+    read, never written.
 
-    `first_order=True` builds the same graph with theta_k behind stop_gradient, i.e. the gradient
-    the first-order step takes (for tests and comparisons). `updates=False` builds only the loss
-    and gradients (no training function; nothing is changed in the combined model's optimizer).
+    `source` is anything with `nets` (schemes.Nets), `config` and `draw` (batches.Draws): a scheme
+    or a GAN. `first_order=True` builds the same graph with theta_k behind stop_gradient, i.e. the
+    gradient the first-order step takes (for tests and comparisons). `updates=False` builds only
+    the loss and gradients (no training function; nothing is changed in the combined model's
+    optimizer).
     """
 
-    def __init__(self, gan, first_order=False, updates=True):
-        from keras.optimizers import Adam
-        c = gan.config
-        G, D = gan.generator, gan.discriminator
-        self.gan = gan
+    def __init__(self, source, first_order=False, updates=True):
+        c, nets = source.config, source.nets
+        G, D = nets.generator, nets.discriminator
+        self.source = source
         self.k = k = int(c.unroll_steps)
         self.half = half = c.batch_size // 2
-        opt = D.optimizer
+        opt = nets.d_optimizer
         if not isinstance(opt, Adam):
             raise ValueError('second-order unrolling differentiates through Adam; the '
                              'discriminator was compiled with %s' % type(opt).__name__)
@@ -217,7 +220,7 @@ class SecondOrderUnroll(object):
                              % (len(slots), n))
         ms, vs, vhats = slots[1:1 + n], slots[1 + n:1 + 2 * n], slots[1 + 2 * n:]
         d_loss = _loss_function(D)
-        g_loss_fn = _loss_function(gan.combined)
+        g_loss_fn = _loss_function(nets.combined)
         floatx = _floatx()
         x_shape = tuple(K.int_shape(D.inputs[0])[1:])
         latent = c.latent_dim
@@ -280,7 +283,7 @@ class SecondOrderUnroll(object):
             self.g_loss = g_loss_fn(self.y, out)
 
         g_params = list(G.trainable_weights)
-        combined_params = list(getattr(gan.combined, '_collected_trainable_weights', g_params))
+        combined_params = list(getattr(nets.combined, '_collected_trainable_weights', g_params))
         if [id(p) for p in combined_params] != [id(p) for p in g_params]:
             raise ValueError('the combined model trains other weights than the generator\'s')
         self.params = params
@@ -290,7 +293,7 @@ class SecondOrderUnroll(object):
                         K.learning_phase()]
         self._fn = None
         if updates:
-            g_opt = gan.combined.optimizer
+            g_opt = nets.g_optimizer
             old_slots = list(g_opt.weights)
             g_updates = g_opt.get_updates(loss=self.g_loss, params=g_params)
             # get_updates made fresh slot variables (and points g_opt.weights at them): carry
@@ -308,8 +311,8 @@ class SecondOrderUnroll(object):
 
     # -- batches, drawn in the first-order step's order ----------------------------------------
     def draw(self, sample_real):
-        """The unrolled rounds' batches and the G batch, from gan.rng in train_step's order."""
-        return draw_batches(self.gan, sample_real, self.k)
+        """The unrolled rounds' batches and the G batch, drawn as the first-order step draws them."""
+        return draw_batches(self.source, sample_real, self.k)
 
     def feed(self, batches):
         return dict(zip(self._inputs, list(batches) + [1]))
@@ -326,46 +329,16 @@ class SecondOrderUnroll(object):
             raise RuntimeError('this SecondOrderUnroll was built with updates=False')
         return float(self._fn(list(batches) + [1])[0])
 
-    def step(self, sample_real):
-        """One training step: D's first round (persists), then the second-order G update."""
-        logs = self.gan._d_round(sample_real)
-        logs['g_loss'] = self.apply(self.draw(sample_real))
-        return logs
 
-
-def draw_batches(gan, sample_real, k):
-    """[real, y_real, z_unroll, y_fake] stacked over the k unrolled rounds, then [z, y] of the G
-    update, drawn from gan.rng exactly as GAN.train_step draws them (the unrolled rounds' fakes
-    come from their latents inside the graph, so no draw is skipped or added)."""
-    from .gan import flip_labels
-    import numpy as np
-    c, rng, half = gan.config, gan.rng, gan.config.batch_size // 2
-    rounds = [gan._draw_round(sample_real) for _ in range(k)]
-    reals, y_reals, zs, y_fakes = ([np.asarray(a, np.float32) for a in part] for part in zip(*rounds)) \
-        if rounds else ([], [], [], [])
-    z = rng.normal(0.0, 1.0, (c.batch_size, c.latent_dim)).astype(np.float32)
-    y = flip_labels(np.ones((c.batch_size, 1), np.float32), c.flip_prob, rng)
-    x_shape = tuple(int(d) for d in K.int_shape(gan.discriminator.inputs[0])[1:])
-
-    def stack(arrays, shape):
-        return np.stack(arrays) if arrays else np.zeros((0, half) + shape, np.float32)
-    return [stack(reals, x_shape), stack(y_reals, (1,)), stack(zs, (c.latent_dim,)),
-            stack(y_fakes, (1,)), z, y]
-
-
-def second_order_step(gan, sample_real):
-    """GAN.train_step for --unroll-mode second-order (the function is built on the first call)."""
-    unroll = getattr(gan, '_second_order_unroll', None)
-    if unroll is None:
-        unroll = gan._second_order_unroll = SecondOrderUnroll(gan)
-    return unroll.step(sample_real)
-
-
-def train_step(gan, sample_real):
-    """Dispatch on `config.unroll_mode` ('first-order', the original's method, by default)."""
-    mode = getattr(gan.config, 'unroll_mode', 'first-order')
-    if mode == 'second-order':
-        return second_order_step(gan, sample_real)
-    if mode != 'first-order':
-        raise ValueError('unknown unroll mode %r; choose one of: %s' % (mode, ', '.join(UNROLL_MODES)))
-    return gan.train_step(sample_real)
+def draw_batches(source, sample_real, k):
+    """[real, y_real, z_unroll, y_fake] stacked over k D rounds, then [z, y] of the G update, from
+    `source.draw` exactly as the first-order step draws them after its first round (the unrolled
+    rounds' fakes come from their latents inside the graph, so no draw is skipped or added)."""
+    c, draw = source.config, source.draw
+    rounds = draw.d_rounds(sample_real, k)
+    z, y = draw.g_batch()
+    if not rounds:
+        x_shape = tuple(int(d) for d in K.int_shape(source.nets.discriminator.inputs[0])[1:])
+        rounds = [np.zeros((0, c.batch_size // 2) + shape, np.float32)
+                  for shape in (x_shape, (1,), (c.latent_dim,), (1,))]
+    return rounds + [z, y]

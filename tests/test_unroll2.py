@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from gan import GAN, Config, backend, toy
-from gan.unroll import (SecondOrderUnroll, UnsupportedLayer, draw_batches, functional_forward,
-                        second_order_step)
+from gan.gan import second_order_step
+from gan.unroll import SecondOrderUnroll, UnsupportedLayer, draw_batches, functional_forward
 
 pytestmark = pytest.mark.slow   # numerics only: run on Python 3.7 in CI (see pytest.ini)
 
