@@ -87,10 +87,10 @@ def gradient_function(model, params):
 def one_update(gan, sample):
     """Losses and gradients of one D batch and one G batch at the same weights, then the D
     update on its batch and the G update on its own."""
-    c, rng = gan.config, gan.rng
+    c = gan.config
     half = c.batch_size // 2
-    real, y_real = sample(half, rng), gan._targets(True, half)
-    z = rng.normal(0.0, 1.0, (c.batch_size, c.latent_dim)).astype(np.float32)
+    real, y_real, _, _ = gan.draw.d_round(sample)
+    z = gan.draw.latents(c.batch_size)
     y_g = np.ones((c.batch_size, 1), np.float32)
     D, combined = gan.discriminator, gan.combined
     d_out = gradient_function(D, D._collected_trainable_weights)(

@@ -87,18 +87,47 @@ def conv2d_input_gradient(dy, kernel, in_size, strides, padding):
     return interleave(phases, s)[:, :h, :w, :]
 
 
-def conv2d_with_fast_input_gradient(x, kernel, strides, padding):
-    """tf.nn.conv2d (NHWC) whose gradient w.r.t. x is conv2d_input_gradient (forward
-    convolutions) instead of Conv2DBackpropInput; the kernel's gradient is TF's own op."""
+# A stride-1 convolution's kernel gradient is one matrix product when C_out * k * k is at most this
+# (G's last layer, 64 -> 3 channels: 27), where TF's op is slowest.
+SHIFTED_KERNEL_GRADIENT_MAX_COLUMNS = 64
+
+
+def conv2d_kernel_gradient_shifted(x, dy, kernel_shape, padding):
+    """The gradient w.r.t. the kernel of a stride-1 conv2d (NHWC) as one matrix product.
+
+    dW[kh, kw] = sum over pixels u of x[u] dy[u - (kh, kw) + pad]: the k*k shifted copies of dy,
+    stacked on the channel axis, make a (pixels, k*k*C_out) matrix, and dW = x^T times it."""
+    kh, kw, c_in, c_out = [int(d) for d in kernel_shape]
+    h, w = K.int_shape(x)[1:3]
+    oh, ow = K.int_shape(dy)[1:3]
+    pads = [max(oh - 1 + kh - h, 0) // 2, max(ow - 1 + kw - w, 0) // 2] if padding == 'same' else [0, 0]
+    dy = tf.pad(dy, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]])
+    shifted = [dy[:, pads[0] + kh - 1 - i:pads[0] + kh - 1 - i + h,
+                  pads[1] + kw - 1 - j:pads[1] + kw - 1 - j + w, :]
+               for i in range(kh) for j in range(kw)]
+    stacked = tf.reshape(tf.concat(shifted, axis=3), [-1, kh * kw * c_out])
+    dk = tf.matmul(tf.reshape(x, [-1, c_in]), stacked, transpose_a=True)   # (C_in, (kh, kw, C_out))
+    return tf.transpose(tf.reshape(dk, [c_in, kh, kw, c_out]), [1, 2, 0, 3])
+
+
+def conv2d_with_fast_gradients(x, kernel, strides, padding):
+    """tf.nn.conv2d (NHWC) with re-expressed gradients: w.r.t. x by conv2d_input_gradient
+    (forward convolutions); w.r.t. the kernel by conv2d_kernel_gradient_shifted when the stride is
+    1 and C_out * k * k is small, else by TF's op."""
     pad = padding.upper()
     size = K.int_shape(x)[1:3]
     full = [1] + list(strides) + [1]
+    kh, kw, _, c_out = [int(d) for d in kernel.shape]
+    shifted = tuple(strides) == (1, 1) and kh * kw * c_out <= SHIFTED_KERNEL_GRADIENT_MAX_COLUMNS
 
     @tf.custom_gradient
     def conv(x, kernel):
         def grad(dy):
             dx = conv2d_input_gradient(dy, kernel, size, strides, padding)
-            dk = tf.compat.v1.nn.conv2d_backprop_filter(x, tf.shape(kernel), dy, full, pad)
+            if shifted:
+                dk = conv2d_kernel_gradient_shifted(x, dy, kernel.shape, padding)
+            else:
+                dk = tf.compat.v1.nn.conv2d_backprop_filter(x, tf.shape(kernel), dy, full, pad)
             return dx, dk
         return tf.nn.conv2d(x, kernel, strides=full, padding=pad), grad
     return conv(x, kernel)
@@ -114,8 +143,8 @@ def _finish(layer, outputs):
 def _fast_conv2d_call(self, inputs):
     if None in K.int_shape(inputs)[1:3]:
         return Conv2D.call(self, inputs)
-    return _finish(self, conv2d_with_fast_input_gradient(inputs, self.kernel, self.strides,
-                                                         self.padding))
+    return _finish(self, conv2d_with_fast_gradients(inputs, self.kernel, self.strides,
+                                                    self.padding))
 
 
 def _fast_conv2d_transpose_call(self, inputs):
@@ -143,9 +172,18 @@ def fast_call(layer):
     return None
 
 
+def onednn_build():
+    """Whether this TensorFlow is the oneDNN (MKL) build, whose own kernels are the fast ones."""
+    try:
+        return bool(tf.pywrap_tensorflow.IsMklEnabled())
+    except AttributeError:
+        return False
+
+
 def use_kernels(model, kernels):
     """`model` computing its convolutions with `kernels` ('stock': Keras' own; 'fast': the
-    re-expressions above); returns the model to use.
+    re-expressions above on stock TensorFlow; on the oneDNN build, whose own kernels were as fast
+    or faster than these (docs/performance.md), 'fast' is 'stock'); returns the model to use.
 
     Only the layer instances' `call` changes: classes, configs and weights stay Keras' own. A
     Sequential model has already called its layers on its input when it was built, so it comes
@@ -156,9 +194,10 @@ def use_kernels(model, kernels):
     if kernels not in KERNELS:
         raise ValueError('unknown kernels %r; choose one of: %s' % (kernels, ', '.join(KERNELS)))
     changed = False
+    rewrite = kernels == 'fast' and not onednn_build()
     for layer in getattr(model, 'layers', []):
         before = vars(layer).pop('call', None)              # back to the class's own
-        fast = fast_call(layer) if kernels == 'fast' else None
+        fast = fast_call(layer) if rewrite else None
         if fast is not None:
             layer.call = types.MethodType(fast, layer)
         changed = changed or (before is not None) or (fast is not None)
