@@ -423,10 +423,13 @@ def resolve_checkpoint(path, step=None):
 
 
 def load_gan(cls, path, step=None, config=None):
-    """Build a GAN from the run's config (or the default recipe) and load a checkpoint into it."""
+    """Build a GAN from the run's config (or the default recipe) and load a checkpoint into it.
+
+    The config is the run folder's config.json, else one in the weight folder itself (as beside
+    the pretrained generator), else the default recipe."""
     run_dir, weight_dir, step = resolve_checkpoint(path, step)
     if config is None:
-        config = (read_run_config(run_dir) if run_dir else None) or Config()
+        config = read_run_config(run_dir or weight_dir) or Config()
     gen_file = os.path.join(weight_dir, 'generator_epoch_%d.h5' % step)
     if not os.path.exists(gen_file):
         raise UserError('no generator checkpoint for step %d in %s (have: %s)'

@@ -27,6 +27,38 @@ def test_save_load_generate_round_trip(fresh_session, tiny_config, images, tmp_p
         GAN.load_model(run, step=5)
 
 
+def test_exported_generator_loads_with_the_config_beside_it(fresh_session, tiny_config, images,
+                                                            tmp_path, capsys):
+    """scripts/export_pretrained.py: weights only plus config.json; GAN.load_model and sample.py
+    read the folder (the config beside the file sets the architecture)."""
+    import subprocess
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), 'scripts'))
+    import export_pretrained
+    gan = GAN(tiny_config)
+    gan.train(images, steps=1)
+    run = str(tmp_path / 'run')
+    os.makedirs(os.path.join(run, 'weight'))
+    io.write_run_config(run, tiny_config)
+    gan.save_model(run, 1)
+    before = gan.generate(n=4, seed=3)
+    out = str(tmp_path / 'pretrained')
+    assert export_pretrained.main([run, '--out', out]) == 0
+    assert sorted(os.listdir(out)) == ['config.json', 'generator_epoch_1.h5']
+    assert 'generator_epoch_1.h5' in capsys.readouterr().out
+    assert export_pretrained.main([run, '--out', out]) == 1       # nothing is overwritten
+    assert 'exists' in capsys.readouterr().err
+    backend.setup(0)
+    loaded = GAN.load_model(out)
+    assert loaded.config == tiny_config and loaded.step == 1
+    assert np.array_equal(loaded.generate(n=4, seed=3), before)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, 'sample.py', out, '--out', str(tmp_path / 'g.png'),
+                        '--grid-size', '2'], cwd=root, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    assert r.returncode == 0 and os.path.exists(str(tmp_path / 'g.png')), r.stderr[-2000:]
+
+
 def test_standalone_keras_reads_our_files(fresh_session, tiny_config, tmp_path):
     import keras
     gan = GAN(tiny_config)
