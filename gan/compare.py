@@ -12,7 +12,7 @@ from . import metrics as M
 from .config import UserError
 from .data import decode, find_images
 from .gan import GAN
-from .grids import make_grid
+from .grids import make_grid, through_original_figure
 from .imagesets import load_image_set, subsample
 
 # cv2, PIL, matplotlib and Keras are imported inside the functions that use them: compare.py
@@ -425,7 +425,7 @@ def plot_timeline(result, path):
 
 
 def timeline(run_dir, real, n=DEFAULT_N, seed=0, out_dir=None, steps=None, floor=None,
-             known=None, gif_frames=GIF_MAX_FRAMES, log=None):
+             known=None, gif_frames=GIF_MAX_FRAMES, log=None, like_original=False):
     """Metrics of every saved checkpoint of a run, and (with out_dir) their JSON, plot and GIF.
 
     `real` is the real pool, split as in compare_sets (n held out for the floor, the rest is the
@@ -433,7 +433,9 @@ def timeline(run_dir, real, n=DEFAULT_N, seed=0, out_dir=None, steps=None, floor
     are generated with `seed` in a fresh session (one model in memory at a time) and measured:
     SWD against the real set, MS-SSIM diversity, nearest real image. `floor` (an SWD dict with
     'mean') reuses an already computed floor, and `known` ({step: images}) images already
-    generated with the same n and seed. With out_dir, writes timeline.json, timeline.png
+    generated with the same n and seed (as measured: after like_original, if given).
+    `like_original` draws each step's images through the original's figure first
+    (grids.through_original_figure). With out_dir, writes timeline.json, timeline.png
     and timeline.gif (the image/Faces_<step>.png grids in step order), never overwriting (a
     suffix _2, _3, ... is added), and lists them under 'files'.
     """
@@ -452,6 +454,7 @@ def timeline(run_dir, real, n=DEFAULT_N, seed=0, out_dir=None, steps=None, floor
     if floor is None:
         floor = _swd_dict(M.swd_floor(real, seed=seed, n=n))
     result = {'run': run_dir, 'seed': int(seed), 'n': int(n), 'real_n': int(len(rest)),
+              'like_original': bool(like_original),
               'floor': floor, 'real_ms_ssim': _diversity(rest),
               'real_holdout_nn_median': float(M.nearest_neighbours(held, rest)['median']),
               'steps': []}
@@ -460,6 +463,8 @@ def timeline(run_dir, real, n=DEFAULT_N, seed=0, out_dir=None, steps=None, floor
             images = known[step]
         else:
             images, _ = generate_from_checkpoint(run_dir, n=n, seed=seed, step=step)
+            if like_original:
+                images = through_original_figure(images)
         entry = {'step': int(step), 'swd': _swd_dict(M.swd(images, rest, seed=seed)),
                  'ms_ssim': _diversity(images),
                  'nn': _nn_dict(M.nearest_neighbours(images, rest))}
@@ -522,6 +527,10 @@ def parser():
                    help='seed of the latents, the real sample and the metrics (default: 0)')
     p.add_argument('--out', default=None, help='output folder (default: <run>/compare for a run, '
                    'else ./compare)')
+    p.add_argument('--like-original', action='store_true',
+                   help='draw "ours" into the original\'s matplotlib figures and cut them out again '
+                   'before measuring: the resampling the original\'s published grids went '
+                   'through, for a like-for-like comparison with them')
     p.add_argument('--timeline', action='store_true',
                    help='also measure every saved checkpoint of the run SOURCE and write '
                    'timeline.json, timeline.png and an animated timeline.gif of its grids')
@@ -604,6 +613,9 @@ def run(args, argv=()):
     else:
         ours_label = source
         stem = 'compare_%s' % _stem(source)
+    if args.like_original:
+        ours = through_original_figure(ours)
+        ours_label += ', drawn as the original drew its grids'
     labels = {'ours': ours_label, 'real': '%s, drawn with seed %d' % (args.real, args.seed)}
     if reference is not None:
         labels['reference'] = args.reference
@@ -631,7 +643,8 @@ def run(args, argv=()):
         print('timeline of %s:' % run_dir)
         floor = next(r['swd'] for r in result['rows'] if r['b'] == 'real' and r.get('floor_for'))
         t = timeline(run_dir, real, n=n, seed=args.seed, out_dir=out_dir, floor=floor,
-                     known={step: ours}, gif_frames=args.gif_frames, log=print)
+                     known={step: ours}, gif_frames=args.gif_frames, log=print,
+                     like_original=args.like_original)
         if not t['steps']:
             print('no checkpoints in %s: the timeline has the grids only' % run_dir)
         print('wrote %s' % ', '.join(t['files'][k] for k in ('json', 'plot', 'gif')

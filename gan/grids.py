@@ -48,6 +48,57 @@ def make_grid(images, rows, cols, margin=GRID_MARGIN, gap=GRID_GAP):
     return grid
 
 
+# The original GAN_animation's sample figures: plt.subplots(10, 10) in a 1152 x 1152 px figure,
+# axes off, each image drawn by imshow. The tile extents measured on its published grids (74 px
+# tiles at a pitch of 90.8 px across and 88.4 px down) are matplotlib's default spacing with the
+# bottom edge at 0.125 of the height instead of 0.11; its tiles show smooth resampling, as
+# matplotlib's default interpolation gives.
+ORIGINAL_FIGURE_PX = 1152
+ORIGINAL_GRID = 10
+ORIGINAL_SUBPLOTS = {'left': 0.125, 'right': 0.9, 'bottom': 0.125, 'top': 0.88,
+                     'wspace': 0.2, 'hspace': 0.2}
+
+
+def original_figure(images, rows=ORIGINAL_GRID, cols=ORIGINAL_GRID):
+    """uint8 RGB (1152, 1152, 3): `images` (at most rows * cols, uint8 RGB) drawn as the original
+    drew its Faces_<step>.png (matplotlib, Agg backend); empty cells stay white."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or len(images) > rows * cols:
+        raise ValueError('original_figure needs at most %d uint8 images (N, h, w, 3), got %s %s'
+                         % (rows * cols, images.dtype, images.shape))
+    dpi = 100
+    fig, axs = plt.subplots(rows, cols, figsize=(ORIGINAL_FIGURE_PX / dpi,) * 2, dpi=dpi,
+                            gridspec_kw=ORIGINAL_SUBPLOTS)
+    try:
+        for i, ax in enumerate(np.asarray(axs).ravel()):
+            if i < len(images):
+                ax.imshow(images[i])
+            ax.axis('off')
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba())
+    finally:
+        plt.close(fig)
+    return np.array(rgba[..., :3])
+
+
+def through_original_figure(images):
+    """`images` drawn into the original's figures (100 at a time) and cut out again by split_grid:
+    the resampling the original's published tiles went through, for like-for-like metrics."""
+    images = np.asarray(images)
+    per = ORIGINAL_GRID * ORIGINAL_GRID
+    out = []
+    for start in range(0, len(images), per):
+        part = images[start:start + per]
+        filler = np.full((per - len(part),) + images.shape[1:], 128, np.uint8)   # grey, cut away
+        full = np.concatenate([part, filler])
+        tiles = split_grid(original_figure(full), tile_size=images.shape[1], expect=per)
+        out.append(tiles[:len(part)])
+    return np.concatenate(out) if out else images[:0]
+
+
 # -- reading -----------------------------------------------------------------------------------
 def _read_rgb(path):
     """An image file as uint8 RGB, alpha composited over white."""

@@ -165,6 +165,25 @@ def test_cli_on_image_sets_writes_json_and_png_and_never_overwrites(sets_on_disk
     assert second['files']['json'].endswith('compare_ours_2.json')
 
 
+def test_like_original_measures_ours_after_the_original_figure(sets_on_disk, capsys):
+    """--like-original: ours are drawn as the original drew its grids, then measured."""
+    from gan.grids import through_original_figure
+    d = sets_on_disk
+    argv = [str(d / 'ours.npy'), '--real', str(d / 'real'), '--n', '8', '--real-n', '16',
+            '--out', str(d / 'out')]
+    assert C.main(argv) == 0 and C.main(argv + ['--like-original']) == 0
+    capsys.readouterr()
+    plain = json.loads((d / 'out' / 'compare_ours.json').read_text())
+    drawn = json.loads((d / 'out' / 'compare_ours_2.json').read_text())
+    assert 'drawn as the original drew its grids' in drawn['sets']['ours']['label']
+    assert drawn['rows'][0] == plain['rows'][0]                  # the floor is real vs real
+    assert drawn['rows'][1]['swd'] != plain['rows'][1]['swd']
+    ours = C.load_set(str(d / 'ours.npy'), 8, 0)                  # the 8 run() draws
+    real = C.load_real(str(d / 'real'), 16 + 8, 0)                # the pool run() draws
+    expected = C.compare_sets(through_original_figure(ours), real)
+    assert drawn['rows'][1]['swd'] == expected['rows'][1]['swd']
+
+
 def test_unique_paths_share_one_free_suffix(tmp_path):
     assert C.unique_paths(str(tmp_path), 'c', ('.json', '.png')) == \
         [str(tmp_path / 'c.json'), str(tmp_path / 'c.png')]

@@ -70,18 +70,42 @@ def test_reference_grids_split_into_100_tiles(name):
     assert (edges.mean(axis=1) < 0.95).all()
 
 
+# The tiles' first and last pixel rows and columns in the original's Faces_1720.png (measured).
+ORIGINAL_ROWS = [(138, 211), (227, 299), (315, 388), (404, 476), (492, 565),
+                 (580, 653), (669, 742), (757, 830), (846, 919), (934, 1007)]
+ORIGINAL_COLS = [(145, 218), (236, 309), (327, 400), (417, 490), (508, 581),
+                 (599, 672), (690, 763), (781, 854), (871, 944), (962, 1035)]
+
+
+def content_runs(background):
+    """(first, last) of each run of False in a 1-D boolean array."""
+    edges = np.diff(np.concatenate([[1], background.astype(int), [1]]))
+    return list(zip(np.where(edges == -1)[0], np.where(edges == 1)[0] - 1))
+
+
 def test_reference_tile_extents_match_measurement():
     path = reference('Faces_1720.png')
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)[..., ::-1]
-    rows = [(138, 211), (227, 299), (315, 388), (404, 476), (492, 565),
-            (580, 653), (669, 742), (757, 830), (846, 919), (934, 1007)]
-    cols = [(145, 218), (236, 309), (327, 400), (417, 490), (508, 581),
-            (599, 672), (690, 763), (781, 854), (871, 944), (962, 1035)]
     got = split_grid(path)
     for r, c in [(0, 0), (3, 7), (9, 9)]:
-        (y0, y1), (x0, x1) = rows[r], cols[c]
+        (y0, y1), (x0, x1) = ORIGINAL_ROWS[r], ORIGINAL_COLS[c]
         want = cv2.resize(img[y0:y1 + 1, x0:x1 + 1], (64, 64), interpolation=cv2.INTER_AREA)
         assert (got[r * 10 + c] == want).all()
+
+
+def test_original_figure_has_the_original_layout():
+    """Our images drawn as the original drew its grids: same size, tiles at the same pixels."""
+    from gan.grids import original_figure, through_original_figure
+    t = tiles(100)
+    fig = original_figure(t)
+    assert fig.shape == (1152, 1152, 3) and fig.dtype == np.uint8
+    background = (fig >= 250).all(axis=2)
+    assert content_runs(background.all(axis=1)) == ORIGINAL_ROWS
+    assert content_runs(background.all(axis=0)) == ORIGINAL_COLS
+    back = through_original_figure(t[:37])
+    assert back.shape == (37, 64, 64, 3)
+    diff = np.abs(back.astype(int) - t[:37])
+    assert 0 < diff.mean() < 40                      # resampled: close, not equal
 
 
 def test_own_grid_round_trips_exactly():
