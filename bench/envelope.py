@@ -13,11 +13,14 @@ two runs whose initial weights differ by one part in a million. So B keeps A's m
      --tolerance times A's own envelope: the distance of A from A with its initial discriminator
      weights scaled by (1 + --perturb * random signs).
 A distance is the median over the kernels (conv and dense weight arrays of G and D) of
-|A - B| / |A - start|: how far two runs are apart relative to how far they moved.
+|A - B| / |A - start|: how far two runs are apart relative to how far they moved. Beside check 1
+the table shows how much the perturbation alone moves A's losses and gradients: where a sum
+cancels heavily (a BatchNorm backward in D), a change of 1e-6 in the weights, or another summation
+order, moves a gradient by far more than 1e-6.
 
-Several B variants (comma-separated) are each compared with the same A runs. Variants use the syntax of bench/ab_step.py: EXECUTION:INTRA:INTER[:NAME=VALUE...]
-[@PYTHON]; threads 1:1 run deterministically (one thread, Grappler off), so A against itself gives
-exactly 0. Every run is a fresh worker process starting from the same initial weights (made once
+Several B variants (comma-separated) are each compared with the same A runs. Variants use the
+syntax of bench/ab_step.py: EXECUTION:INTRA:INTER[:NAME=VALUE...][@PYTHON]; threads 1:1 run
+deterministically (one thread, Grappler off), so A against itself gives exactly 0. Every run is a fresh worker process starting from the same initial weights (made once
 by A's interpreter), the same seed and the same images. Prints a table; not part of CI.
 """
 import argparse
@@ -164,8 +167,11 @@ def compare(runs, start, names, rounding, tolerance):
     ng = sum(1 for k in a[0] if k.startswith('ggrad_'))
     fig = {
         'loss': loss_difference(a[1]['losses'], b[1]['losses']),
+        'loss_envelope': loss_difference(a[1]['losses'], p[1]['losses']),
         'd_gradient': gradient_difference(part(a, 'dgrad', nd), part(b, 'dgrad', nd)),
+        'd_gradient_envelope': gradient_difference(part(a, 'dgrad', nd), part(p, 'dgrad', nd)),
         'g_gradient': gradient_difference(part(a, 'ggrad', ng), part(b, 'ggrad', ng)),
+        'g_gradient_envelope': gradient_difference(part(a, 'ggrad', ng), part(p, 'ggrad', ng)),
         'update': distance(part(a, 'update', n), part(b, 'update', n), start, idx),
         'update_envelope': distance(part(a, 'update', n), part(p, 'update', n), start, idx),
         'steps': distance(part(a, 'steps', n), part(b, 'steps', n), start, idx),
@@ -260,10 +266,14 @@ def main(argv=None):
 
 def report(b, fig, args):
     print('\nB = %s' % b)
-    print('1. same inputs, A vs B (rounding level: at most %g)' % args.rounding)
-    print('   losses, max relative difference        %.3g' % fig['loss'])
-    print('   D gradient |gA - gB| / |gA|             %.3g' % fig['d_gradient'])
-    print('   G gradient |gA - gB| / |gA|             %.3g' % fig['g_gradient'])
+    print('1. same inputs, A vs B (rounding level: at most %g); beside it, for scale, A vs A with'
+          % args.rounding)
+    print('   its initial D weights perturbed (the gradients\' own sensitivity)')
+    print('   %-36s %10s %12s' % ('', 'A vs B', 'A perturbed'))
+    for key, label in (('loss', 'losses, max relative difference'),
+                       ('d_gradient', 'D gradient |gA - gB| / |gA|'),
+                       ('g_gradient', 'G gradient |gA - gB| / |gA|')):
+        print('   %-36s %10.3g %12.3g' % (label, fig[key], fig[key + '_envelope']))
     print('2. drift, median over kernels of |A - B| / |A - start| (at most %g x the envelope)'
           % args.tolerance)
     print('   %-36s %10s %12s %8s' % ('', 'A vs B', 'envelope', 'ratio'))
