@@ -1,7 +1,7 @@
 """Does execution B compute the same math as A? Rounding-level checks and the chaos envelope.
 
-    .venv37/bin/python bench/envelope.py --b fused:1:1:kernels=fast
-    .venv37/bin/python bench/envelope.py --a fused:1:1 --b fused:0:0@.venv37-intel/bin/python
+    .venv37/bin/python bench/envelope.py --b fused:1:1:kernels=fast        # A: kernels=stock
+    .venv37/bin/python bench/envelope.py --a fused:1:1:kernels=stock --b fused:0:0@.venv37-intel/bin/python
     .venv37/bin/python bench/envelope.py --b keras:1:1,fused:1:1:kernels=fast --steps 3 --json out.json
 
 The recipe is chaotic: rounding differences grow until two runs of the same math differ as much as
@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from variants import ROOT, default_data, parse_variant
+from variants import ROOT, default_data, parse_variant, run
 
 
 # -- worker (runs inside the variant's interpreter) ---------------------------------------------
@@ -226,7 +226,8 @@ def measure(args):
 
 def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--a', default='fused:1:1', help='reference variant (default: fused:1:1)')
+    p.add_argument('--a', default='fused:1:1:kernels=stock',
+                   help='reference variant (default: fused:1:1:kernels=stock, TF\'s own kernels)')
     p.add_argument('--b', default='fused:1:1:kernels=fast',
                    help='variant(s) under test, comma-separated (default: fused:1:1:kernels=fast)')
     p.add_argument('--steps', type=int, default=2, help='full steps for the drift (default: 2)')
@@ -285,4 +286,4 @@ def report(b, fig, args):
                                   'keeps' if fig['passes'] else 'does not keep'))
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run(main)

@@ -55,7 +55,7 @@ class Config(NamedTuple):
     checkpoint_epochs: int = 0         # checkpoint every N epochs instead of every --checkpoint-interval steps (0 = steps)
     steps_per_epoch: int = 0           # steps in one epoch: int(images / batch) with 'replacement', a full pass with 'passes' (0 = from the data)
     execution: str = 'fused'           # how the alternating step's D rounds run: 'fused' (one session call for all rounds, same math) or 'keras' (predict + 2 train_on_batch per round, like the original)
-    kernels: str = 'stock'             # convolution kernels: 'stock' (TF's own) or 'fast' (input gradients and small transposed convolutions as forward convolutions and matrix products: the same sums in another order)
+    kernels: str = 'fast'              # convolution kernels: 'fast' (on stock TF's CPU kernels: input gradients and small transposed convolutions as forward convolutions and matrix products, the same sums in another order; TF's own on oneDNN or a GPU) or 'stock' (always TF's own)
     tensorboard: bool = True           # write TensorBoard event files into <run>/events/
 
     def to_json(self):
@@ -274,5 +274,5 @@ CHOICES = {
     'init': ('keras', 'torch'),
     'sampling': ('replacement', 'passes'),
     'execution': ('fused', 'keras'),
-    'kernels': ('stock', 'fast'),
+    'kernels': ('fast', 'stock'),
 }

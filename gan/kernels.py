@@ -58,7 +58,12 @@ def conv2d_input_gradient(dy, kernel, in_size, strides, padding):
     kh, kw, c_in, _ = [int(d) for d in kernel.shape]
     s = int(strides[0])
     h, w = in_size
-    oh, ow = int(dy.shape[1]), int(dy.shape[2])
+    # the output size from the input's (dy's static shape can be unknown, e.g. after an AddN)
+    if padding == 'same':
+        oh, ow = -(-h // s), -(-w // s)
+    else:
+        oh, ow = (h - kh) // s + 1, (w - kw) // s + 1
+    dy.set_shape([None, oh, ow, None])
     n = tf.shape(dy)[0]
     axes = []
     for size, out, k in ((h, oh, kh), (w, ow, kw)):
@@ -99,7 +104,8 @@ def conv2d_kernel_gradient_shifted(x, dy, kernel_shape, padding):
     stacked on the channel axis, make a (pixels, k*k*C_out) matrix, and dW = x^T times it."""
     kh, kw, c_in, c_out = [int(d) for d in kernel_shape]
     h, w = K.int_shape(x)[1:3]
-    oh, ow = K.int_shape(dy)[1:3]
+    oh, ow = (h, w) if padding == 'same' else (h - kh + 1, w - kw + 1)
+    dy.set_shape([None, oh, ow, None])                      # may be unknown, e.g. after an AddN
     pads = [max(oh - 1 + kh - h, 0) // 2, max(ow - 1 + kw - w, 0) // 2] if padding == 'same' else [0, 0]
     dy = tf.pad(dy, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]])
     shifted = [dy[:, pads[0] + kh - 1 - i:pads[0] + kh - 1 - i + h,
@@ -180,10 +186,20 @@ def onednn_build():
         return False
 
 
+def gpu_present():
+    """Whether this TensorFlow is a CUDA build that sees a GPU (the fast kernels were measured on
+    CPUs only, so on a GPU 'fast' keeps TF's own cuDNN kernels)."""
+    if not tf.test.is_built_with_cuda():
+        return False
+    from keras.backend import tensorflow_backend
+    return bool(tensorflow_backend._get_available_gpus())
+
+
 def use_kernels(model, kernels):
     """`model` computing its convolutions with `kernels` ('stock': Keras' own; 'fast': the
-    re-expressions above on stock TensorFlow; on the oneDNN build, whose own kernels were as fast
-    or faster than these (docs/performance.md), 'fast' is 'stock'); returns the model to use.
+    re-expressions above on stock TensorFlow's CPU kernels; on the oneDNN build, whose own kernels
+    were as fast or faster than these (docs/performance.md), and on a GPU, where they were never
+    measured, 'fast' is 'stock'); returns the model to use.
 
     Only the layer instances' `call` changes: classes, configs and weights stay Keras' own. A
     Sequential model has already called its layers on its input when it was built, so it comes
@@ -194,7 +210,7 @@ def use_kernels(model, kernels):
     if kernels not in KERNELS:
         raise ValueError('unknown kernels %r; choose one of: %s' % (kernels, ', '.join(KERNELS)))
     changed = False
-    rewrite = kernels == 'fast' and not onednn_build()
+    rewrite = kernels == 'fast' and not onednn_build() and not gpu_present()
     for layer in getattr(model, 'layers', []):
         before = vars(layer).pop('call', None)              # back to the class's own
         fast = fast_call(layer) if rewrite else None

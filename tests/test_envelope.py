@@ -14,7 +14,7 @@ import envelope  # noqa: E402
 def test_envelope_passes_identical_runs_and_fails_math_changes():
     args = envelope.parser().parse_args([
         '--arch', 'tiny', '--batch-size', '8', '--unroll-steps', '1', '--steps', '1',
-        '--data', os.path.join(ROOT, 'data', 'demo'),
+        '--data', os.path.join(ROOT, 'data', 'demo'), '--a', 'fused:1:1',
         '--b', 'fused:1:1,fused:1:1:label_smoothing=0.21,fused:1:1:adam_epsilon=0.001'])
     same, smoothing, epsilon = [envelope.measure(args)[b] for b in args.b.split(',')]
     # the same execution twice, deterministic: exactly equal, and the perturbation did move A
