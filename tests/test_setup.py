@@ -27,3 +27,16 @@ def test_requirement_pins_are_the_documented_stack():
     import numpy
     assert keras.__version__ == '2.3.1' and h5py.__version__ == '2.10.0'
     assert numpy.__version__ == '1.18.5' and google.protobuf.__version__.startswith('3.')
+
+
+def test_import_gan_shortens_openmp_spin_unless_the_user_set_it():
+    """KMP_BLOCKTIME=1 for the oneDNN build's OpenMP runtime, set before TensorFlow loads it."""
+    import sys
+    code = 'import os, gan, sys; print(os.environ["KMP_BLOCKTIME"], "tensorflow" in sys.modules)'
+    env = {k: v for k, v in os.environ.items() if k != 'KMP_BLOCKTIME'}
+    for given, expected in ((None, '1'), ('30', '30')):
+        if given is not None:
+            env['KMP_BLOCKTIME'] = given
+        out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+        assert out.split() == [expected, 'False']
