@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from variants import ROOT, default_data, parse_variant
+from variants import ROOT, default_data, parse_variant, run
 
 
 def worker(args):
@@ -112,4 +112,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run(main)

@@ -284,4 +284,5 @@ def write_json(path, opts, results):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from variants import run
+    run(main)

@@ -94,4 +94,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from variants import run
+    run(main)

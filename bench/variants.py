@@ -38,3 +38,14 @@ def parse_variant(text, flag='--variants'):
 def default_data():
     """The real faces beside the project when present, else the bundled demo faces."""
     return SHARED_DATA if os.path.isdir(SHARED_DATA) else DEMO_DATA
+
+
+def run(main):
+    """Exit with main()'s code, closing gan.backend's sessions first when it opened any (so that
+    TF's callables are not freed at interpreter teardown with a traceback)."""
+    try:
+        code = main()
+    finally:
+        if 'gan.backend' in sys.modules:
+            sys.modules['gan.backend'].release()
+    sys.exit(code)
