@@ -2,10 +2,13 @@
 PY37 := .venv37/bin/python
 PY36 := .venv36/bin/python
 
-.PHONY: venv venv36 test test36 test36-all lint-docker demo train clean-venv
+.PHONY: venv venv-intel venv36 test test36 test36-all lint-docker demo train clean-venv
 
 venv:                 ## create .venv37 with the pinned stack (Python 3.7)
 	bash scripts/setup-venv.sh 3.7 .venv37
+
+venv-intel:           ## create .venv37-intel with the opt-in oneDNN build (requirements-intel.txt)
+	bash scripts/setup-venv.sh 3.7 .venv37-intel requirements-intel.txt
 
 venv36:               ## create .venv36 with the Docker image's stack (Python 3.6)
 	bash scripts/setup-venv.sh 3.6 .venv36

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Create (or reuse) a virtualenv with the pinned stack: scripts/setup-venv.sh [3.7|3.6] [VENV_DIR]
+# Create (or reuse) a virtualenv with the pinned stack:
+#   scripts/setup-venv.sh [3.7|3.6] [VENV_DIR] [REQUIREMENTS]   (default requirements.txt)
 set -euo pipefail
 want="${1:-3.7}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${2:-$root/.venv${want/./}}"
+reqs="${3:-$root/requirements.txt}"
+[ -f "$reqs" ] || { echo "Error: requirements file $reqs not found" >&2; exit 1; }
 
 find_python() {
   local v="$1" cand
@@ -34,7 +37,7 @@ MSG
 fi
 
 stamp="$venv/.pins"
-pins="$(cat "$root/requirements.txt" "$root/constraints-py36.txt" | cksum)"
+pins="$(cat "$reqs" "$root/constraints-py36.txt" | cksum)"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pins" ]; then
   echo "venv up to date: $venv"; exit 0
 fi
@@ -46,7 +49,7 @@ rm -rf "$venv"
 "$venv/bin/python" -m pip install --quiet "setuptools==59.6.0" "wheel==0.37.1" 2>&1 | grep -v "is ignored" || true
 extra=()
 [ "$want" = "3.6" ] && extra=(-c "$root/constraints-py36.txt")
-"$venv/bin/python" -m pip install --quiet -r "$root/requirements.txt" "${extra[@]}" 2>&1 | grep -v "is ignored" || true
+"$venv/bin/python" -m pip install --quiet -r "$reqs" "${extra[@]}" 2>&1 | grep -v "is ignored" || true
 "$venv/bin/python" -c "import tensorflow, keras, h5py, cv2, matplotlib, pytest" >/dev/null 2>&1 || {
   echo "Error: installing the pinned packages into $venv failed; see the pip output above." >&2; exit 1; }
 "$venv/bin/python" -m pip check
