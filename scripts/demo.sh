@@ -23,8 +23,16 @@ echo "== SWD against data/demo at every checkpoint, and a GIF of the grids"
 "$py" compare.py "$run" --real data/demo --timeline | tee "$log"
 timeline="$(grep -o '[^ ,]*timeline[^ ,]*\.gif' "$log" | tail -n 1)"
 
-# (further demo steps go here, before the summary)
+pretrained_grid=""
+if compgen -G "pretrained/generator_epoch_*.h5" > /dev/null; then
+    echo "== 100 faces from the pretrained generator (the long run's, pretrained/)"
+    pretrained_grid="$run/pretrained_faces.png"
+    "$py" sample.py pretrained --out "$pretrained_grid"
+fi
 
 echo
 echo "last grid: $last_grid"
 echo "timeline:  $timeline"
+if [ -n "$pretrained_grid" ]; then
+    echo "pretrained: $pretrained_grid"
+fi

@@ -1,4 +1,5 @@
 """train.py and sample.py from the command line, as a user runs them."""
+import glob
 import json
 import os
 import subprocess
@@ -99,8 +100,14 @@ def test_demo_script_trains_then_prints_the_last_grid_and_the_timeline(tmp_path)
     assert_quiet_exit(r.stderr)
     run_dir = os.path.join(str(tmp_path), '1')
     assert json.load(open(os.path.join(run_dir, 'config.json')))['options']['data'] == 'data/demo'
-    last, timeline = r.stdout.splitlines()[-2:]
-    assert last == 'last grid: %s' % os.path.join(run_dir, 'image', 'Faces_4.png')
-    assert timeline == 'timeline:  %s' % os.path.join(run_dir, 'compare', 'timeline.gif')
-    assert Image.open(timeline.split()[-1]).n_frames == 2              # Faces_2, Faces_4
+    summary = r.stdout[r.stdout.rindex('last grid:'):].splitlines()
+    assert summary[0] == 'last grid: %s' % os.path.join(run_dir, 'image', 'Faces_4.png')
+    assert summary[1] == 'timeline:  %s' % os.path.join(run_dir, 'compare', 'timeline.gif')
+    assert Image.open(summary[1].split()[-1]).n_frames == 2            # Faces_2, Faces_4
     assert 'step 2 ' in r.stdout and 'step 4 ' in r.stdout             # SWD of both checkpoints
+    if glob.glob(os.path.join(ROOT, 'pretrained', 'generator_epoch_*.h5')):   # tests/test_pretrained.py
+        grid = os.path.join(run_dir, 'pretrained_faces.png')
+        assert summary[2:] == ['pretrained: %s' % grid]
+        assert min(Image.open(grid).size) >= 640                     # 10 x 10 faces of 64 pixels
+    else:
+        assert summary[2:] == []
