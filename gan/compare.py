@@ -324,15 +324,6 @@ def unique_paths(folder, stem, extensions):
         k += 1
 
 
-def _make_out_dir(path):
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as e:
-        raise UserError('cannot create output folder %s (%s); choose another with --out' % (path, e))
-    if not os.access(path, os.W_OK):
-        raise UserError('output folder %s is not writable; choose another with --out' % path)
-
-
 # -- timeline -----------------------------------------------------------------------------------
 def grid_files(run_dir):
     """[(step, path)] of the run's fixed-latent grids image/Faces_<step>.png, in step order."""
@@ -472,7 +463,7 @@ def timeline(run_dir, real, n=DEFAULT_N, seed=0, out_dir=None, steps=None, floor
         log('step %-7d SWD mean %7.2f  MS-SSIM %.4f  nearest real %.4f'
             % (step, entry['swd']['mean'], entry['ms_ssim'], entry['nn']['median']))
     if out_dir is not None:
-        _make_out_dir(out_dir)
+        io.ensure_writable_dir(out_dir)
         json_path, png_path, gif_path = unique_paths(out_dir, 'timeline', ('.json', '.png', '.gif'))
         files = {}
         if result['steps']:
@@ -625,7 +616,7 @@ def run(args, argv=()):
         result['step'] = step
     print(format_table(result))
 
-    _make_out_dir(out_dir)
+    io.ensure_writable_dir(out_dir)
     json_path, png_path = unique_paths(out_dir, stem, ('.json', '.png'))
     _, rest = split_real(real, n, args.seed)
     panels = [('ours: %s' % (('step %d' % step) if checkpoint

@@ -57,10 +57,11 @@ def gan_animation_generator(latent_dim=200):
     return model
 
 
-def gan_animation_discriminator(img_shape=IMG_SHAPE):
-    """GAN_animation D: 6 x [Conv2D(3x3) BN LReLU Dropout(.25)] -> Flatten -> Dropout(.5) -> sigmoid."""
+def _dropout_discriminator(blocks, img_shape):
+    """GAN_animation's D shape: per (filters, stride) a Conv2D(3x3, same) BN(0.8, 1e-3) LReLU(0.2)
+    Dropout(.25) block, then Flatten, Dropout(.5) and a sigmoid Dense."""
     model = Sequential(name='discriminator')
-    for i, (filters, stride) in enumerate([(64, 2), (128, 2), (256, 2), (256, 2), (256, 2), (512, 1)]):
+    for i, (filters, stride) in enumerate(blocks):
         extra = {'input_shape': img_shape} if i == 0 else {}
         model.add(Conv2D(filters, kernel_size=3, strides=stride, padding='same', **extra))
         model.add(BatchNormalization(momentum=0.8, epsilon=1e-3))
@@ -70,6 +71,12 @@ def gan_animation_discriminator(img_shape=IMG_SHAPE):
     model.add(Dropout(0.5))
     model.add(Dense(1, activation='sigmoid'))
     return model
+
+
+def gan_animation_discriminator(img_shape=IMG_SHAPE):
+    """GAN_animation D: 6 x [Conv2D(3x3) BN LReLU Dropout(.25)] -> Flatten -> Dropout(.5) -> sigmoid."""
+    return _dropout_discriminator([(64, 2), (128, 2), (256, 2), (256, 2), (256, 2), (512, 1)],
+                                  img_shape)
 
 
 def tiny_generator(latent_dim=200):
@@ -89,17 +96,7 @@ def tiny_generator(latent_dim=200):
 
 def tiny_discriminator(img_shape=IMG_SHAPE):
     """A small stand-in with the same layer kinds as GAN_animation's D (tests and smoke runs)."""
-    model = Sequential(name='discriminator')
-    for i, stride in enumerate((4, 4)):
-        extra = {'input_shape': img_shape} if i == 0 else {}
-        model.add(Conv2D(8, kernel_size=3, strides=stride, padding='same', **extra))
-        model.add(BatchNormalization(momentum=0.8, epsilon=1e-3))
-        model.add(LeakyReLU(alpha=0.2))
-        model.add(Dropout(0.25))
-    model.add(Flatten())
-    model.add(Dropout(0.5))
-    model.add(Dense(1, activation='sigmoid'))
-    return model
+    return _dropout_discriminator([(8, 4), (8, 4)], img_shape)
 
 
 # -- the sibling projects' recipes (issue 5) ----------------------------------------------------
