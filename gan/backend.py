@@ -6,6 +6,7 @@ import weakref
 
 import numpy as np
 
+from .config import UserError
 from .determinism import configure
 
 # TensorFlow and Keras are imported inside the functions: the CLI loads this module for --help.
@@ -64,6 +65,18 @@ def release():
         return
     for session in list(_SESSIONS):
         session.close()
+
+
+def run_command(command, *args):
+    """command(*args) as a CLI entry point: a UserError prints "Error: ..." and gives exit code 1;
+    the sessions are closed on every way out."""
+    try:
+        return command(*args)
+    except UserError as e:
+        sys.stderr.write('Error: %s\n' % e)
+        return 1
+    finally:
+        release()
 
 
 def graph_size():

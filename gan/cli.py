@@ -62,33 +62,26 @@ RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_ch
 
 
 def train_main(argv=None):
-    try:
-        return _train_main(sys.argv[1:] if argv is None else argv)
-    finally:
-        backend.release()
+    return backend.run_command(_train_main, sys.argv[1:] if argv is None else argv)
 
 
 def _train_main(argv):
-    try:
-        args, cfg = parse_config(argv)
-        if args.list_presets:
-            for name in PRESETS:       # one line each: name, source project, what is distinctive
-                source, what = PRESET_NOTES.get(name, ('', ''))
-                print('%-24s %s: %s' % (name, source, what))
-            return 0
-        if args.resume:
-            run_dir, cfg = resume_config(args, argv)
-        else:
-            run_dir = None
-            if cfg.seed is None:
-                cfg = cfg._replace(seed=int.from_bytes(os.urandom(4), 'little') % (2 ** 31))
-        if args.dry_run:
-            print(cfg.to_json())
-            return 0
-        return run_training(cfg, argv, resume_dir=run_dir)
-    except UserError as e:
-        sys.stderr.write('Error: %s\n' % e)
-        return 1
+    args, cfg = parse_config(argv)
+    if args.list_presets:
+        for name in PRESETS:       # one line each: name, source project, what is distinctive
+            source, what = PRESET_NOTES.get(name, ('', ''))
+            print('%-24s %s: %s' % (name, source, what))
+        return 0
+    if args.resume:
+        run_dir, cfg = resume_config(args, argv)
+    else:
+        run_dir = None
+        if cfg.seed is None:
+            cfg = cfg._replace(seed=int.from_bytes(os.urandom(4), 'little') % (2 ** 31))
+    if args.dry_run:
+        print(cfg.to_json())
+        return 0
+    return run_training(cfg, argv, resume_dir=run_dir)
 
 
 def resume_config(args, argv):
@@ -211,13 +204,7 @@ def sample_parser():
 
 def sample_main(argv=None):
     args = sample_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return run_sampling(args)
-    except UserError as e:
-        sys.stderr.write('Error: %s\n' % e)
-        return 1
-    finally:
-        backend.release()
+    return backend.run_command(run_sampling, args)
 
 
 def run_sampling(args):

@@ -533,14 +533,7 @@ def parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser().parse_args(argv)
-    try:
-        return run(args, argv)
-    except UserError as e:
-        sys.stderr.write('Error: %s\n' % e)
-        return 1
-    finally:
-        backend.release()
+    return backend.run_command(run, parser().parse_args(argv), argv)
 
 
 def _stem(path):
