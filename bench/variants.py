@@ -41,11 +41,8 @@ def default_data():
 
 
 def run(main):
-    """Exit with main()'s code, closing gan.backend's sessions first when it opened any (so that
-    TF's callables are not freed at interpreter teardown with a traceback)."""
-    try:
-        code = main()
-    finally:
-        if 'gan.backend' in sys.modules:
-            sys.modules['gan.backend'].release()
-    sys.exit(code)
+    """Exit with main()'s code as the package's own commands do (gan.backend.run_command: a
+    UserError prints "Error: ...", and the sessions are closed before interpreter teardown)."""
+    sys.path.insert(0, ROOT)
+    from gan import backend
+    sys.exit(backend.run_command(main))
