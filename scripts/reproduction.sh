@@ -39,24 +39,12 @@ print("wrote %s: steps %s" % (sys.argv[2], grid_gif(sys.argv[1], sys.argv[2], ma
     "$run" "$out/grids_small.gif"
 
 echo "== side-by-side: our step-${steps[-1]} grid beside the original's Faces_1720.png"
-"$py" - "$run/image/Faces_${steps[-1]}.png" "$ref/Faces_1720.png" "$out/ours_vs_original.jpg" <<'EOF'
-import sys
-
-import cv2
-import numpy as np
-
+PYTHONPATH="$root" "$py" -c 'import sys; import cv2
+from gan.compare import side_by_side
+from gan.imagesets import load_image_set
 ours, original, path = sys.argv[1:]
-a, b = cv2.imread(ours), cv2.imread(original)
-if a is None or b is None:
-    sys.exit('Error: cannot read %s or %s' % (ours, original))
-h = min(a.shape[0], b.shape[0])
-a, b = [cv2.resize(x, (int(round(x.shape[1] * h / x.shape[0])), h), interpolation=cv2.INTER_AREA)
-        for x in (a, b)]
-labels = np.full((40, a.shape[1] + 20 + b.shape[1], 3), 255, np.uint8)
-for text, x in (('ours (gan-animation)', 10), ('original GAN_animation', a.shape[1] + 30)):
-    cv2.putText(labels, text, (x, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2, cv2.LINE_AA)
-body = np.concatenate([a, np.full((h, 20, 3), 255, np.uint8), b], axis=1)
-cv2.imwrite(path, np.concatenate([labels, body]), [cv2.IMWRITE_JPEG_QUALITY, 90])
-print('wrote %s' % path)
-EOF
+rgb = side_by_side([("ours (gan-animation)", load_image_set(ours)),
+                    ("original GAN_animation", load_image_set(original))])
+cv2.imwrite(path, rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+print("wrote %s" % path)' "$run/image/Faces_${steps[-1]}.png" "$ref/Faces_1720.png" "$out/ours_vs_original.jpg"
 ls -la "$out" "$out"/*
