@@ -136,6 +136,7 @@ def global_rel(a, b):
                          / sum(np.sum(x ** 2) for x in a)))
 
 
+@pytest.mark.slow
 def test_gradients_and_step_with_fast_kernels_match_stock_to_rounding(real_config, images):
     """D's and G's gradients on the same batch (the recipe's networks), and one step's D losses.
 
