@@ -212,7 +212,7 @@ def run_sampling(args):
     if args.n is not None and args.n < 1 or args.grid_size < 1:
         raise UserError('--n and --grid-size must be at least 1')
     backend.setup(args.seed)
-    gan = GAN.load_model(args.checkpoint, step=args.step)
+    gan = GAN.load_model(args.checkpoint, step=args.step, compile=False)   # networks only
     if args.n is None:
         if os.path.exists(args.out):
             raise UserError('%s exists; choose a new --out path (nothing is overwritten)' % args.out)

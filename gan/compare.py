@@ -130,7 +130,7 @@ def generate_from_checkpoint(path, n=DEFAULT_N, seed=0, step=None):
     """
     import keras.backend as K
     backend.setup(seed)
-    gan = GAN.load_model(path, step=step)
+    gan = GAN.load_model(path, step=step, compile=False)       # networks only: enough to generate
     try:
         return gan.generate(n=n, seed=seed), int(gan.step)
     finally:

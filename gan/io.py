@@ -422,8 +422,9 @@ def resolve_checkpoint(path, step=None):
     return run_dir, weight_dir, int(m.group(2)) if step is None else step
 
 
-def load_gan(cls, path, step=None, config=None):
-    """Build a GAN from the run's config (or the default recipe) and load a checkpoint into it.
+def load_gan(cls, path, step=None, config=None, compile=True):
+    """Build a GAN from the run's config (or the default recipe) and load a checkpoint into it
+    (compiled, ready to train, or with `compile=False` the networks only).
 
     The config is the run folder's config.json, else one in the weight folder itself (as beside
     the pretrained generator), else the default recipe."""
@@ -434,7 +435,7 @@ def load_gan(cls, path, step=None, config=None):
     if not os.path.exists(gen_file):
         raise UserError('no generator checkpoint for step %d in %s (have: %s)'
                         % (step, weight_dir, checkpoint_steps(weight_dir) or 'none'))
-    gan = cls(config)
+    gan = cls(config, compile=compile)
     load_weights(gan.generator, gen_file, 'generator')
     disc_file = os.path.join(weight_dir, 'discriminator_epoch_%d.h5' % step)
     if os.path.exists(disc_file):
