@@ -30,7 +30,7 @@ def main(argv=None):
     from gan import GAN, UserError, backend
     try:
         backend.setup(0)
-        gan = GAN.load_model(args.run, step=args.step)
+        gan = GAN.load_model(args.run, step=args.step, compile=False)
         if gan.run_dir is None:
             raise UserError('%s is not a run folder with a config.json' % args.run)
         weights = os.path.join(args.out, 'generator_epoch_%d.h5' % gan.step)
