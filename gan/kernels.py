@@ -47,6 +47,18 @@ def phase_taps(k, s, pad):
             for a in range(s)]
 
 
+def conv_output_size(size, k, s, padding):
+    """A convolution's output length along one axis, by TF's rule for 'same' and 'valid'."""
+    return -(-size // s) if padding == 'same' else (size - k) // s + 1
+
+
+def pad_before(size, k, s, padding):
+    """The cells TF pads before the input along one axis ('same': half the total, rounded down)."""
+    if padding != 'same':
+        return 0
+    return max((conv_output_size(size, k, s, padding) - 1) * s + k - size, 0) // 2
+
+
 def conv2d_input_gradient(dy, kernel, in_size, strides, padding):
     """The gradient w.r.t. x of conv2d(x, kernel, strides, padding) (NHWC, equal strides).
 
@@ -59,16 +71,13 @@ def conv2d_input_gradient(dy, kernel, in_size, strides, padding):
     s = int(strides[0])
     h, w = in_size
     # the output size from the input's (dy's static shape can be unknown, e.g. after an AddN)
-    if padding == 'same':
-        oh, ow = -(-h // s), -(-w // s)
-    else:
-        oh, ow = (h - kh) // s + 1, (w - kw) // s + 1
+    oh, ow = conv_output_size(h, kh, s, padding), conv_output_size(w, kw, s, padding)
     dy.set_shape([None, oh, ow, None])
     n = tf.shape(dy)[0]
     axes = []
     for size, out, k in ((h, oh, kh), (w, ow, kw)):
-        pad = max((out - 1) * s + k - size, 0) // 2 if padding == 'same' else 0
-        axes.append((phase_taps(k, s, pad), -(-size // s), out))   # rows per phase: ceil(size / s)
+        taps = phase_taps(k, s, pad_before(size, k, s, padding))
+        axes.append((taps, -(-size // s), out))             # rows per phase: ceil(size / s)
     (taps_h, ph, _), (taps_w, pw, _) = axes
     wt = tf.transpose(kernel, [0, 1, 3, 2])                 # (kh, kw, C_out, C_in)
     phases = []
@@ -104,9 +113,9 @@ def conv2d_kernel_gradient_shifted(x, dy, kernel_shape, padding):
     stacked on the channel axis, make a (pixels, k*k*C_out) matrix, and dW = x^T times it."""
     kh, kw, c_in, c_out = [int(d) for d in kernel_shape]
     h, w = K.int_shape(x)[1:3]
-    oh, ow = (h, w) if padding == 'same' else (h - kh + 1, w - kw + 1)
+    oh, ow = conv_output_size(h, kh, 1, padding), conv_output_size(w, kw, 1, padding)
     dy.set_shape([None, oh, ow, None])                      # may be unknown, e.g. after an AddN
-    pads = [max(oh - 1 + kh - h, 0) // 2, max(ow - 1 + kw - w, 0) // 2] if padding == 'same' else [0, 0]
+    pads = [pad_before(h, kh, 1, padding), pad_before(w, kw, 1, padding)]
     dy = tf.pad(dy, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]])
     shifted = [dy[:, pads[0] + kh - 1 - i:pads[0] + kh - 1 - i + h,
                   pads[1] + kw - 1 - j:pads[1] + kw - 1 - j + w, :]

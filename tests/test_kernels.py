@@ -53,6 +53,19 @@ def test_conv2d_gradients_equal_tf_to_rounding(session, case):
     assert rel(ref[2], got[2]) < 1e-6                # kernel gradient: TF's op, or a matmul
 
 
+def test_output_size_follows_tf_shape_inference():
+    import tensorflow as tf
+    from gan.kernels import conv_output_size
+    with tf.Graph().as_default():
+        for size in range(1, 12):
+            for k in (1, 2, 3, 5):
+                for s in (1, 2, 3):
+                    for padding in ('same', 'valid') if size >= k else ('same',):
+                        y = tf.nn.conv2d(tf.zeros([1, size, 1, 1]), tf.zeros([k, 1, 1, 1]),
+                                         [1, s, 1, 1], padding.upper())
+                        assert conv_output_size(size, k, s, padding) == int(y.shape[1])
+
+
 @pytest.mark.parametrize('s', [1, 2])
 def test_gradients_arriving_without_a_static_shape(session, s):
     """An output gradient of unknown spatial size, as after the AddN of two paths in GANime's D."""
