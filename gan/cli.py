@@ -6,7 +6,8 @@ import shutil
 import sys
 
 from . import backend, hooks, io
-from .config import PRESET_NOTES, PRESETS, Config, UserError, check, plan_epochs, resolve
+from .config import (PRESET_NOTES, PRESETS, Config, UserError, check, milestone_steps, plan_epochs,
+                     resolve)
 from .data import load_images
 from .gan import GAN, describe_session
 
@@ -31,6 +32,9 @@ def train_parser():
     p.add_argument('--resume', nargs='?', const='latest', default=None, metavar='RUN',
                    help='continue a run from its last complete checkpoint: a run folder, or the '
                    'latest run under --out when RUN is omitted')
+    p.add_argument('--run-dir', default=None, metavar='FOLDER',
+                   help='write a new run into FOLDER (new or empty) instead of a numbered folder '
+                   'under --out')
     for name in Config._fields:
         if name in ('preset',):
             continue
@@ -58,7 +62,8 @@ def parse_config(argv):
 
 # Options a resumed run may change; every other one must equal the run's own.
 RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_checkpoints',
-                     'milestone_interval', 'data', 'out', 'execution', 'kernels', 'tensorboard')
+                     'milestone_interval', 'milestone_steps', 'data', 'out', 'execution', 'kernels',
+                     'tensorboard')
 
 
 def train_main(argv=None):
@@ -72,6 +77,10 @@ def _train_main(argv):
             source, what = PRESET_NOTES.get(name, ('', ''))
             print('%-24s %s: %s' % (name, source, what))
         return 0
+    if args.resume and args.run_dir:
+        raise UserError('give --resume RUN or --run-dir FOLDER, not both')
+    if args.run_dir:
+        io.check_new_run_dir(args.run_dir)
     if args.resume:
         run_dir, cfg = resume_config(args, argv)
     else:
@@ -81,7 +90,7 @@ def _train_main(argv):
     if args.dry_run:
         print(cfg.to_json())
         return 0
-    return run_training(cfg, argv, resume_dir=run_dir)
+    return run_training(cfg, argv, resume_dir=run_dir, new_dir=args.run_dir)
 
 
 def resume_config(args, argv):
@@ -128,7 +137,9 @@ def check_disk(folder, needed):
                         'free some space or choose another --out' % (free >> 20, folder, needed >> 20))
 
 
-def run_training(cfg, argv=(), resume_dir=None):
+def run_training(cfg, argv=(), resume_dir=None, new_dir=None):
+    """Train `cfg`: a new run (a numbered folder under cfg.out, or `new_dir`), or continue the
+    run in `resume_dir`."""
     out = resume_dir or cfg.out
     io.ensure_writable_dir(out)
     images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'), resize=cfg.resize)
@@ -153,7 +164,7 @@ def run_training(cfg, argv=(), resume_dir=None):
         print('resuming %s from step %d' % (run_dir, start))
     else:
         start = 0
-        run_dir = io.new_run_dir(cfg.out)
+        run_dir = io.new_run_dir(cfg.out, new_dir)
         io.write_run_config(run_dir, cfg, {'versions': describe_session(), 'argv': list(argv),
                                            'images': len(images), 'determinism': info})
         history = hooks.History(run_dir, cfg.history_interval)
@@ -168,7 +179,7 @@ def run_training(cfg, argv=(), resume_dir=None):
             board = hooks.TensorBoard(os.path.join(run_dir, 'events'), grids=grids, text=f.read())
     loop_hooks = [hooks.Progress(cfg.steps), history, grids] + ([board] if board else []) + [
         guard, hooks.Checkpoint(gan, run_dir, cfg.checkpoint_interval, state_from=[history],
-                                guard=guard),
+                                guard=guard, steps=milestone_steps(cfg)),
         stopper]
     try:
         last = gan.train(images, hooks=loop_hooks, start_step=start)

@@ -28,6 +28,7 @@ class Config(NamedTuple):
     history_interval: int = 5          # average losses over N steps into history.csv
     keep_checkpoints: int = 5          # keep the latest N checkpoints (0 = keep all)
     milestone_interval: int = 1000     # ...and every checkpoint at a multiple of N (0 = none)
+    milestone_steps: str = ''          # ...and a checkpoint at each of these steps, kept (comma-separated, e.g. '75,149')
     grid_size: int = 10                # sample grid is grid_size x grid_size tiles
     data: str = 'data'                 # folder of training images (searched recursively)
     out: str = 'save'                  # parent of the numbered run folders
@@ -206,6 +207,19 @@ def epoch_of(cfg, step):
     return (step - 1) // cfg.steps_per_epoch if cfg.steps_per_epoch else 0
 
 
+def milestone_steps(cfg):
+    """The steps of --milestone-steps as a sorted tuple of ints."""
+    text = (cfg.milestone_steps or '').replace(' ', '')
+    try:
+        steps = tuple(sorted({int(s) for s in text.split(',') if s}))
+    except ValueError:
+        raise UserError('--milestone-steps must be step numbers separated by commas (got %r)'
+                        % cfg.milestone_steps)
+    if steps and steps[0] < 1:
+        raise UserError('--milestone-steps must be steps of 1 or more (got %d)' % steps[0])
+    return steps
+
+
 def check(cfg):
     """Reject option values that cannot run, naming the flag to change."""
     positive = ['steps', 'batch_size', 'latent_dim', 'sample_interval', 'checkpoint_interval',
@@ -221,6 +235,7 @@ def check(cfg):
     for name in ['flip_prob', 'label_smoothing']:
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise UserError('--%s must be in [0, 1] (got %r)' % (name.replace('_', '-'), getattr(cfg, name)))
+    milestone_steps(cfg)
     if cfg.unroll_mode not in ('first-order', 'second-order'):
         raise UserError("--unroll-mode must be 'first-order' or 'second-order' (got %r)" % cfg.unroll_mode)
     if not cfg.lr > 0:

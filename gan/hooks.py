@@ -78,13 +78,15 @@ class History(Hook):
 
 
 class Checkpoint(Hook):
-    """Model files and training state every `interval` steps and at the end, then the loss plot.
+    """Model files and training state every `interval` steps, at `steps` and at the end, then the
+    loss plot.
 
     `state_from` are hooks whose get_state() is saved with the checkpoint (e.g. History).
     """
 
-    def __init__(self, gan, run_dir, interval, state_from=(), guard=None):
+    def __init__(self, gan, run_dir, interval, state_from=(), guard=None, steps=()):
         self.gan, self.run_dir, self.interval = gan, run_dir, interval
+        self.steps = set(steps)          # checkpoint at these steps too (--milestone-steps)
         self.state_from, self.guard = list(state_from), guard
         self.last = None
         self.extra = {}
@@ -103,7 +105,7 @@ class Checkpoint(Hook):
         self.extra = {}
         for h in self.state_from:
             self.extra.update(h.get_state())
-        if step % self.interval == 0:
+        if step % self.interval == 0 or step in self.steps:
             self.write(step)
 
     def on_train_end(self, step):

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from .config import Config, UserError
+from .config import Config, UserError, milestone_steps
 # Every atomic write of a run goes through this module's name `atomic_write` (a test wraps it to
 # kill the process mid-write).
 from .files import TEMP_RE, atomic_write, save_npy
@@ -59,19 +59,34 @@ def ensure_writable_dir(out):
         raise UserError('output folder %s is not writable; choose another with --out' % out)
 
 
-def new_run_dir(out):
-    """Create out/<n> with n one more than the largest numbered run; never reuses a folder."""
-    ensure_writable_dir(out)
-    while True:
-        taken = [int(n) for n in os.listdir(out) if n.isdigit()]
-        run = os.path.join(out, str(max(taken) + 1 if taken else 1))
-        try:
-            os.makedirs(run)
-        except FileExistsError:
-            continue
-        for sub in ('image', 'weight'):
-            os.makedirs(os.path.join(run, sub))
-        return run
+def check_new_run_dir(path):
+    """A folder a new run may be written into (--run-dir): new or empty."""
+    if os.path.isdir(path) and os.listdir(path) or os.path.exists(path) and not os.path.isdir(path):
+        raise UserError('--run-dir %s exists and is not an empty folder; give a new folder, or '
+                        'continue the run in it with --resume %s' % (path, path))
+
+
+def new_run_dir(out, path=None):
+    """Create out/<n> with n one more than the largest numbered run; never reuses a folder.
+    With `path`, create that folder instead (it may exist only if empty)."""
+    if path is not None:
+        check_new_run_dir(path)
+        os.makedirs(path, exist_ok=True)
+        ensure_writable_dir(path)
+        run = path
+    else:
+        ensure_writable_dir(out)
+        while True:
+            taken = [int(n) for n in os.listdir(out) if n.isdigit()]
+            run = os.path.join(out, str(max(taken) + 1 if taken else 1))
+            try:
+                os.makedirs(run)
+            except FileExistsError:
+                continue
+            break
+    for sub in ('image', 'weight'):
+        os.makedirs(os.path.join(run, sub))
+    return run
 
 
 def write_run_config(run_dir, config, extra=None):
@@ -232,7 +247,8 @@ def save_checkpoint(gan, run_dir, step, keep=None, milestone=None, extra=None):
         paths.append(path)
     write_json(os.path.join(run_dir, 'weight', MANIFEST),
                {'step': step, 'files': [os.path.basename(p) for p in paths]})
-    prune_checkpoints(os.path.join(run_dir, 'weight'), step, keep, milestone)
+    prune_checkpoints(os.path.join(run_dir, 'weight'), step, keep, milestone,
+                      spared=milestone_steps(gan.config))
     return paths
 
 
@@ -304,14 +320,15 @@ def read_state(run_dir, step):
     return state, meta
 
 
-def prune_checkpoints(weight_dir, current, keep, milestone):
-    """Delete checkpoints beyond the latest `keep` (0 keeps all), sparing milestones and `current`."""
+def prune_checkpoints(weight_dir, current, keep, milestone, spared=()):
+    """Delete checkpoints beyond the latest `keep` (0 keeps all), sparing milestones (multiples of
+    `milestone` and the steps in `spared`) and `current`."""
     if keep <= 0:
         return
     steps = checkpoint_steps(weight_dir)
     recent = set(steps[-keep:]) | {current}
     for s in steps:
-        if s in recent or (milestone and s % milestone == 0):
+        if s in recent or s in spared or (milestone and s % milestone == 0):
             continue
         for p in checkpoint_files(weight_dir, s):
             if os.path.exists(p):

@@ -15,10 +15,12 @@ PACKAGE = os.path.join(ROOT, 'gan')
 LAYERS = [
     ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism']),
     ('parts', ['backend', 'networks', 'kernels', 'optim', 'toy', 'metrics', 'data', 'io']),
-    ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks']),
+    ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks', 'budget']),
     ('schemes', ['schemes']),
     ('model', ['gan']),
+    ('measures', ['flops']),
     ('commands', ['cli', 'compare', 'demo_faces']),
+    ('studies', ['studies']),
     ('package', ['__init__']),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}

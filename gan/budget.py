@@ -1,0 +1,318 @@
+"""Recipes on equal compute: the budget's arithmetic, and the queue that trains each preset to it."""
+import json
+import math
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from typing import NamedTuple, Tuple
+
+from . import io
+from .config import UserError, epoch_length, resolve
+from .data import find_images
+
+PFLOP = 1e15
+# The siblings' published epochs as real images seen by D: AnimeFacesWithGAN's epoch is one pass
+# over splcher's set (63,565 crops, batch 128: 497 batches); it published grids at epochs 1, 5,
+# 10, 25, 50 (v4.x) and 10, 50, 100 (v1-v3). A run checkpoints where it passes these counts.
+SIBLING_EPOCH_IMAGES = 63565
+SIBLING_EPOCHS = (1, 5, 10, 25, 50, 100)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+
+def real_images_per_step(cfg):
+    """Real images D trains on in a full step: every D round's half batch in the alternating
+    scheme (1 + unroll rounds), the whole batch in the others."""
+    if cfg.scheme == 'alternating':
+        return (cfg.batch_size // 2) * (1 + cfg.unroll_steps)
+    return cfg.batch_size
+
+
+def images_seen(cfg, n_images, steps):
+    """Real images D has trained on after `steps` steps on a set of `n_images` (full passes end in
+    a short batch)."""
+    if cfg.scheme != 'alternating' and cfg.sampling == 'passes':
+        spe = epoch_length(cfg, n_images)
+        passes, rest = divmod(steps, spe)
+        return passes * n_images + min(rest * cfg.batch_size, n_images)
+    return steps * real_images_per_step(cfg)
+
+
+def step_for_images(cfg, n_images, images):
+    """The first step after which D has seen at least `images` real images."""
+    lo, hi = 0, max(1, -(-images // real_images_per_step(cfg)) * 2)
+    while images_seen(cfg, n_images, hi) < images:
+        hi *= 2
+    while lo < hi:                      # images_seen is non-decreasing in steps
+        mid = (lo + hi) // 2
+        if images_seen(cfg, n_images, mid) >= images:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+class Plan(NamedTuple):
+    """One recipe's share of the budget."""
+    preset: str
+    flops_per_step: float              # training FLOPs of one step (gan.flops)
+    steps: int                         # steps the budget buys (rounded up: at least the budget)
+    fraction_steps: Tuple[int, ...]    # the steps at which each tenth (or --fractions) of it is spent
+    image_steps: Tuple[Tuple[int, int], ...]   # (sibling epoch, the step D has seen its images)
+    images: int                        # real images D sees in all
+
+    @property
+    def milestones(self):
+        return sorted(set(self.fraction_steps) | {s for _, s in self.image_steps})
+
+
+def plan(cfg, n_images, flops_per_step, budget, fractions=10):
+    """How many steps `budget` FLOPs buy for the recipe `cfg` and where it checkpoints: at each
+    1/fractions of the budget and where D passes the siblings' published epochs."""
+    if flops_per_step <= 0 or budget <= 0 or fractions < 1:
+        raise UserError('the budget, the FLOPs per step and --fractions must be positive')
+    steps = int(math.ceil(budget / flops_per_step - 1e-9))
+    tenths = tuple(int(math.ceil(k * budget / fractions / flops_per_step - 1e-9))
+                   for k in range(1, fractions + 1))
+    epochs = []
+    for e in SIBLING_EPOCHS:
+        s = step_for_images(cfg, n_images, e * SIBLING_EPOCH_IMAGES)
+        if s <= steps:
+            epochs.append((e, s))
+    return Plan(cfg.preset, float(flops_per_step), steps, tenths, tuple(epochs),
+                images_seen(cfg, n_images, steps))
+
+
+# -- FLOPs per step, counted in a process of its own ----------------------------------------------
+
+def count_flops(preset, changes=None, python=None):
+    """FLOPs of one step of `preset` with `changes` (Config fields), counted by gan.flops with
+    TF's own kernels in a fresh process of `python` (its graph is freed after). oneDNN builds
+    count with their MKL rewrite off (TF_DISABLE_MKL), so both builds count the same ops."""
+    env = dict(os.environ, TF_DISABLE_MKL='1', PYTHONPATH=os.pathsep.join(
+        [ROOT] + ([os.environ['PYTHONPATH']] if os.environ.get('PYTHONPATH') else [])))
+    out = subprocess.run([python or sys.executable, '-m', 'gan.flops', preset, '--json',
+                          '--set', json.dumps(changes or {})],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True)
+    if out.returncode != 0:
+        raise UserError('counting the FLOPs of --preset %s failed:\n%s' % (preset, out.stderr[-2000:]))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def describe_build(python=None):
+    """'oneDNN' or 'stock' and the TF version of `python`'s TensorFlow."""
+    code = ('import tensorflow as tf; from tensorflow.python import pywrap_tensorflow as p; '
+            'print(tf.__version__, int(p.IsMklEnabled()))')
+    out = subprocess.run([python or sys.executable, '-c', code], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, universal_newlines=True,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+    try:
+        version, mkl = out.stdout.split()[-2:]
+    except ValueError:
+        return 'unknown'
+    return '%s TF %s' % ('oneDNN' if mkl == '1' else 'stock', version)
+
+
+# -- the queue ----------------------------------------------------------------------------------
+
+QUEUE_FILE = 'queue.json'
+
+
+def run_name(preset, seed):
+    return '%s-seed%d' % (preset, seed)
+
+
+class Queue(object):
+    """The queue's record (queue.json in its folder): its data and seed, and per preset the plan,
+    the run folder, the state ('waiting', 'running', 'done', 'failed') and every segment run
+    (start, end, steps, wall and CPU seconds, exit code). A rerun reads it and continues."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.path = os.path.join(folder, QUEUE_FILE)
+        self.doc = {'runs': {}}
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.doc = json.load(f)
+
+    def check_same(self, key, value):
+        old = self.doc.get(key)
+        if old is not None and old != value:
+            raise UserError('the queue in %s was started with --%s %s, not %s; use another --out '
+                            'for a new queue' % (self.folder, key, old, value))
+        self.doc[key] = value
+
+    def run(self, preset):
+        return self.doc['runs'].setdefault(preset, {'state': 'waiting', 'segments': []})
+
+    def save(self):
+        io.write_json(self.path, self.doc)
+
+
+def _copy_start(source, run_dir):
+    """Copy a run folder (read-only ones too) to start a queue's run from its checkpoint."""
+    if io.latest_step(source) is None or io.read_run_config(source) is None:
+        raise UserError('--start %s: no run folder with config.json and a checkpoint there' % source)
+    shutil.copytree(source, run_dir)
+    for root, dirs, files in os.walk(run_dir):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            os.chmod(p, os.stat(p).st_mode | stat.S_IWUSR)
+    os.chmod(run_dir, os.stat(run_dir).st_mode | stat.S_IWUSR)
+
+
+def train_command(python, args):
+    """The command that runs train.py with `args` (the checkout's train.py when present)."""
+    script = os.path.join(ROOT, 'train.py')
+    if os.path.exists(script):
+        return [python, script] + args
+    return [python, '-c', 'import sys; from gan.cli import train_main; sys.exit(train_main())'] + args
+
+
+class _Forward(object):
+    """While a child runs, SIGINT / SIGTERM go to it (it checkpoints and exits) and stop the queue."""
+
+    def __init__(self):
+        self.child, self.received, self._old = None, None, {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.received = signum
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signum)
+
+    def __exit__(self, *exc):
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+def run_queue(presets, data, out, budget, seed=1, fractions=10, starts=None, python=None,
+              changes=None, extra_args=(), dry_run=False, log=print):
+    """Train each of `presets` on `data` to `budget` FLOPs, one after another, each in
+    out/<preset>-seed<seed>; a rerun continues where the queue stopped (a run with all its steps
+    is skipped, a started one resumed). `starts` maps a preset to a run folder to continue
+    (copied in). `changes` (Config fields) change every preset, as `extra_args` (the same
+    changes as train.py flags) do in its runs. Returns the exit status: 0 when every run ended,
+    the signal's 128 + n when one stopped it."""
+    python = python or sys.executable
+    starts = dict(starts or {})
+    n_images = len(find_images(data))
+    os.makedirs(out, exist_ok=True)
+    queue = Queue(out)
+    queue.check_same('data', os.path.abspath(data))
+    queue.check_same('seed', seed)
+    queue.doc['images'] = n_images
+    build = describe_build(python)
+    plans = {}
+    for preset in presets:
+        cfg = resolve(preset, **(changes or {}))
+        entry = queue.run(preset)
+        if entry.get('changes', {}) != (changes or {}):
+            entry.pop('flops', None)
+        entry['changes'] = changes or {}
+        if 'flops' not in entry:
+            log('counting the FLOPs of one %s step ...' % preset)
+            entry['flops'] = count_flops(preset, changes, python)
+            queue.save()
+        p = plan(cfg, n_images, entry['flops']['total'], budget, fractions)
+        plans[preset] = p
+        entry.update(plan=p._asdict(), budget=budget, run=run_name(preset, seed))
+    queue.save()
+    log('budget %.3g PFLOP per recipe on %d images (%s), seed %d, %s'
+        % (budget / PFLOP, n_images, data, seed, build))
+    log('%-24s %12s %8s %12s  checkpoints kept at steps' % ('preset', 'TFLOP/step', 'steps', 'real images'))
+    for preset in presets:
+        p = plans[preset]
+        log('%-24s %12.4f %8d %12d  %s' % (preset, p.flops_per_step / 1e12, p.steps, p.images,
+                                            ','.join(str(s) for s in p.milestones)))
+    if dry_run:
+        return 0
+    for preset in presets:
+        p, entry = plans[preset], queue.run(preset)
+        run_dir = os.path.join(out, entry['run'])
+        done = io.latest_step(run_dir) if os.path.isdir(run_dir) else None
+        if done is not None and done >= p.steps:
+            entry['state'] = 'done'
+            queue.save()
+            continue
+        if entry['state'] == 'failed' and done is not None:
+            log('%s: failed before (%s); skipped. Delete %s to train it again'
+                % (preset, entry.get('error', '?'), run_dir))
+            continue
+        if not os.path.isdir(run_dir) and preset in starts:
+            _copy_start(starts[preset], run_dir)
+            log('%s: continuing %s (step %d), copied to %s'
+                % (preset, starts[preset], io.latest_step(run_dir), run_dir))
+        common = ['--data', data, '--out', out, '--steps', str(p.steps),
+                  '--milestone-steps', ','.join(str(s) for s in p.milestones)] + list(extra_args)
+        if os.path.exists(os.path.join(run_dir, 'config.json')):
+            args = ['--resume', run_dir] + common
+        else:
+            if os.path.isdir(run_dir):
+                shutil.rmtree(run_dir)       # a start killed before its config.json: nothing saved
+            args = ['--preset', preset, '--seed', str(seed), '--run-dir', run_dir] + common
+        code = _run_segment(queue, entry, python, args, os.path.join(out, entry['run'] + '.log'),
+                            build, log)
+        if code == 0:
+            entry['state'] = 'done'
+        elif code in (128 + signal.SIGINT, 128 + signal.SIGTERM, 130):
+            entry['state'] = 'stopped'
+            queue.save()
+            log('queue stopped during %s at step %s; run the same command to continue'
+                % (preset, io.latest_step(run_dir)))
+            return code
+        else:
+            entry['state'] = 'failed'
+            entry['error'] = _failure(run_dir, code)
+            log('%s failed: %s' % (preset, entry['error']))
+        queue.save()
+    return 0
+
+
+def _run_segment(queue, entry, python, args, log_path, build, log):
+    """Run train.py once, its output appended to log_path; record the segment in the queue."""
+    cmd = train_command(python, args)
+    log('$ ' + ' '.join(cmd))
+    run_dir = os.path.join(queue.folder, entry['run'])
+    segment = {'start': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'command': cmd, 'build': build,
+               'from_step': io.latest_step(run_dir) if os.path.isdir(run_dir) else None}
+    entry['state'] = 'running'
+    entry['segments'].append(segment)
+    queue.save()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    with open(log_path, 'a') as f, _Forward() as fwd:
+        f.write('\n$ %s\n' % ' '.join(cmd))
+        f.flush()
+        fwd.child = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+        if fwd.received is not None:       # a signal came while the child started
+            fwd.child.send_signal(fwd.received)
+        code = fwd.child.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    segment.update(end=time.strftime('%Y-%m-%dT%H:%M:%S%z'), exit=code,
+                   wall_seconds=round(time.time() - t0, 1),
+                   cpu_seconds=round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1),
+                   to_step=io.latest_step(run_dir) if os.path.isdir(run_dir) else None)
+    queue.save()
+    return code
+
+
+def _failure(run_dir, code):
+    """What stopped a run: the NaN guard's record, or the exit status."""
+    path = os.path.join(run_dir, 'nonfinite.json')
+    if os.path.exists(path):
+        with open(path) as f:
+            doc = json.load(f)
+        return 'diverged at step %s: %s not finite' % (doc.get('step'), doc.get('what'))
+    return 'train.py exited with status %d (see the log)' % code
