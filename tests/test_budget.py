@@ -1,0 +1,196 @@
+"""Recipes on equal compute: the budget's arithmetic, the FLOP count, and the queue's resume."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, assert_quiet_exit
+
+from gan import budget
+from gan.config import resolve
+
+DEMO = os.path.join(ROOT, 'data', 'demo')        # 300 faces
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+
+def test_real_images_per_step_follow_each_scheme():
+    assert budget.real_images_per_step(resolve('gan_animation')) == 128 * 11
+    assert budget.real_images_per_step(resolve('ganime')) == 32
+    assert budget.real_images_per_step(resolve('animefaceswithgan-v4.3')) == 128
+    assert budget.real_images_per_step(resolve('dcgan-yernat')) == 100
+
+
+def test_full_passes_count_their_short_last_batch():
+    cfg = resolve('animefaceswithgan-v1')             # batch 128: 300 images are 3 batches a pass
+    assert [budget.images_seen(cfg, 300, s) for s in (0, 1, 2, 3, 4, 6)] == [0, 128, 256, 300, 428, 600]
+    replacement = resolve('gan_animation')
+    assert budget.images_seen(replacement, 300, 2) == 2 * 1408
+
+
+@pytest.mark.parametrize('preset', ['gan_animation', 'animefaceswithgan-v4.3', 'dcgan-yernat'])
+def test_step_for_images_is_the_first_step_that_reaches_the_count(preset):
+    cfg = resolve(preset)
+    for images in (1, 127, 128, 129, 300, 20673, 63565, 317825):
+        s = budget.step_for_images(cfg, 20673, images)
+        assert budget.images_seen(cfg, 20673, s) >= images
+        assert s == 0 or budget.images_seen(cfg, 20673, s - 1) < images
+
+
+def test_plan_buys_at_least_the_budget_and_checkpoints_at_its_tenths_and_the_sibling_epochs():
+    cfg = resolve('animefaceswithgan-v4.3')
+    p = budget.plan(cfg, 20673, 0.3305e12, 1e15)
+    assert p.steps == 3026                         # 1e15 / 0.3305e12 = 3025.7, rounded up
+    assert p.steps * p.flops_per_step >= 1e15 > (p.steps - 1) * p.flops_per_step
+    assert len(p.fraction_steps) == 10 and p.fraction_steps[-1] == p.steps
+    assert p.fraction_steps[0] == 303               # 0.1 PFLOP / 0.3305 TFLOP = 302.6
+    assert list(p.fraction_steps) == sorted(p.fraction_steps)
+    # epoch 1 of the siblings' set (63,565 images) is 3 passes of 20,673 (486 steps) and 13 more
+    # batches; epoch 5 (317,825) also falls inside the budget, epoch 10 does not
+    assert dict(p.image_steps) == {1: 499, 5: budget.step_for_images(cfg, 20673, 317825)}
+    assert set(p.milestones) == set(p.fraction_steps) | {499, dict(p.image_steps)[5]}
+    assert p.images == budget.images_seen(cfg, 20673, 3026)
+
+
+def test_plan_rejects_a_nonpositive_budget():
+    with pytest.raises(budget.UserError):
+        budget.plan(resolve('gan_animation'), 100, 1e12, 0)
+
+
+# -- the FLOP count -------------------------------------------------------------------------------
+
+def test_a_traced_convolution_costs_what_tensorflow_registers_for_it(fresh_session):
+    """One Conv2D run through the tracer: 2 x output elements x kernel size x input channels,
+    with the batch taken from the run (the graph's batch dimension is unknown)."""
+    import numpy as np
+    import tensorflow as tf
+    import keras.backend as K
+    from gan.flops import Tracer
+    x = tf.compat.v1.placeholder(tf.float32, (None, 16, 16, 3))
+    w = tf.constant(np.ones((3, 3, 3, 5), np.float32))
+    y = tf.nn.conv2d(x, w, strides=1, padding='SAME')
+    tracer = Tracer(K.get_session())
+    tracer.recording = True
+    K.get_session().run(y, feed_dict={x: np.zeros((4, 16, 16, 3), np.float32)})
+    assert tracer.flops()['Conv2D'] == 2 * 4 * 16 * 16 * 5 * 3 * 3 * 3
+
+
+@pytest.mark.slow
+def test_each_unrolled_round_adds_the_same_flops():
+    """The alternating step is 1 + k D rounds and a G update: the count grows by one round's
+    FLOPs per extra round, and a round costs more than nothing."""
+    from gan import backend
+    from gan.flops import count_step_flops
+    counts = []
+    for k in (0, 1, 2):
+        cfg = resolve('gan_animation', arch='tiny', batch_size=8, unroll_steps=k)
+        counts.append(count_step_flops(cfg, n_images=32)[0])
+    backend.release()
+    assert counts[1] - counts[0] == counts[2] - counts[1] > 0
+
+
+# -- the queue ----------------------------------------------------------------------------------
+
+TINY = ['--arch', 'tiny', '--init', 'keras', '--batch-size', '8', '--sample-interval', '50',
+        '--checkpoint-interval', '50', '--no-tensorboard']
+
+
+def queue(out, presets, pflop, *more, wait=True):
+    cmd = [sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', ','.join(presets),
+           '--data', DEMO, '--out', out, '--pflop', str(pflop), '--fractions', '2'] + list(more) + TINY
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    if not wait:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+    return subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=900)
+
+
+def read_queue(out):
+    with open(os.path.join(out, 'queue.json')) as f:
+        return json.load(f)
+
+
+@pytest.mark.slow
+def test_the_queue_trains_each_preset_to_the_budget_and_a_rerun_continues(tmp_path):
+    from gan import io
+    out = str(tmp_path / 'q')
+    # tiny D and G: a dcgan-yernat step is ~0.8 GFLOP, so 6e-6 PFLOP buys a few steps
+    r = queue(out, ['dcgan-yernat'], 6e-6)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert_quiet_exit(r.stderr)
+    assert 'TFLOP/step' in r.stdout
+    doc = read_queue(out)
+    plan = doc['runs']['dcgan-yernat']['plan']
+    run_dir = os.path.join(out, 'dcgan-yernat-seed1')
+    assert doc['runs']['dcgan-yernat']['state'] == 'done'
+    assert io.latest_step(run_dir) == plan['steps'] >= 3
+    assert set(io.checkpoint_steps(os.path.join(run_dir, 'weight'))) >= set(plan['fraction_steps'])
+
+    # a rerun with one more preset skips the finished run and trains the new one
+    r = queue(out, ['dcgan-yernat', 'animefacesgan'], 6e-6)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = read_queue(out)
+    assert len(doc['runs']['dcgan-yernat']['segments']) == 1
+    assert doc['runs']['animefacesgan']['state'] == 'done'
+
+    # a larger budget resumes the finished run from its last checkpoint to the new step count
+    r = queue(out, ['dcgan-yernat'], 12e-6)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = read_queue(out)
+    seg = doc['runs']['dcgan-yernat']['segments'][-1]
+    assert seg['from_step'] == plan['steps'] and '--resume' in seg['command']
+    assert io.latest_step(run_dir) == doc['runs']['dcgan-yernat']['plan']['steps'] > plan['steps']
+    steps = [int(r['step']) for r in io.read_history(os.path.join(run_dir, 'history.csv'))]
+    assert steps == sorted(set(steps))                  # one history, no step twice
+
+    # another data folder is another queue
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets',
+                        'dcgan-yernat', '--data', os.path.join(ROOT, 'data'), '--out', out] + TINY,
+                       cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    assert r.returncode == 1 and 'Error: the queue in' in r.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_queue_after_a_checkpoint_and_the_rerun_finishes(tmp_path):
+    from gan import io
+    out = str(tmp_path / 'q')
+    p = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5, wait=False)
+    log = os.path.join(out, 'dcgan-yernat-seed1.log')
+    deadline = time.time() + 600
+    while time.time() < deadline:                       # until the first run has trained a step
+        if os.path.exists(log) and 'step 2/' in open(log).read():
+            break
+        time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 128 + signal.SIGTERM, stdout + stderr
+    doc = read_queue(out)
+    assert doc['runs']['dcgan-yernat']['state'] == 'stopped'
+    assert doc['runs']['animefacesgan']['state'] == 'waiting'   # the queue did not go on
+    run_dir = os.path.join(out, 'dcgan-yernat-seed1')
+    stopped = io.latest_step(run_dir)
+    assert 2 <= stopped < doc['runs']['dcgan-yernat']['plan']['steps']
+    r = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = read_queue(out)
+    assert doc['runs']['dcgan-yernat']['segments'][-1]['from_step'] == stopped
+    assert [doc['runs'][k]['state'] for k in ('dcgan-yernat', 'animefacesgan')] == ['done', 'done']
+
+
+def test_queue_flags_that_it_sets_itself_are_refused(tmp_path):
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', 'ganime',
+                        '--data', DEMO, '--out', str(tmp_path), '--steps', '5'], cwd=ROOT,
+                       env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert r.returncode == 1 and '--steps' in r.stderr and 'Error:' in r.stderr
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', 'nope',
+                        '--data', DEMO, '--out', str(tmp_path)], cwd=ROOT,
+                       env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert r.returncode == 1 and 'unknown nope' in r.stderr
