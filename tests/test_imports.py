@@ -14,7 +14,8 @@ PACKAGE = os.path.join(ROOT, 'gan')
 # the layers below its own, never of its own layer or above.
 LAYERS = [
     ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism']),
-    ('parts', ['backend', 'networks', 'kernels', 'optim', 'toy', 'metrics', 'data', 'io']),
+    ('parts', ['backend', 'networks', 'kernels', 'optim', 'toy', 'metrics', 'data', 'io',
+               'references']),
     ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks']),
     ('schemes', ['schemes']),
     ('model', ['gan']),
