@@ -19,7 +19,7 @@ LAYERS = [
     ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks']),
     ('schemes', ['schemes']),
     ('model', ['gan']),
-    ('commands', ['cli', 'compare', 'demo_faces']),
+    ('commands', ['cli', 'compare', 'datacheck', 'demo_faces']),
     ('package', ['__init__']),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
