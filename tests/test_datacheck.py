@@ -65,7 +65,7 @@ def test_crop_rule_of_a_preset(tmp_path, capsys):
     assert 'centre-cropped' in out and 'an epoch is 1 step of batch 128' in out   # one short batch
     code, out, _ = check(capsys, tmp_path / 'data', '--preset', 'animefaceswithgan-v1',
                          '--resize', 'bilinear')
-    assert 'crop' not in out and 'INTER_LINEAR' in out
+    assert 'centre crop' not in out and 'INTER_LINEAR' in out
 
 
 @pytest.mark.parametrize('make,needle', [
