@@ -389,6 +389,18 @@ def grid_gif(run_dir, path, max_frames=GIF_MAX_FRAMES, max_side=GIF_MAX_SIDE,
     return steps
 
 
+def run_name(run_dir):
+    """A run folder as its parent's name and its own ('save/1'): a title without the user's
+    home folder or machine paths."""
+    path = os.path.abspath(str(run_dir))
+    return '/'.join(p for p in (os.path.basename(os.path.dirname(path)), os.path.basename(path)) if p)
+
+
+def timeline_title(result):
+    return '%s: %d images per checkpoint, seed %d' % (run_name(result['run']), result['n'],
+                                                      result['seed'])
+
+
 def plot_timeline(result, path):
     """SWD mean, MS-SSIM diversity and nearest-real distance against the step (matplotlib Agg)."""
     import matplotlib
@@ -414,8 +426,7 @@ def plot_timeline(result, path):
             ax.legend(fontsize=8)
         axes[-1].set_xlabel('step')
         axes[-1].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        fig.suptitle('%s: %d images per checkpoint, seed %d' % (result['run'], result['n'],
-                                                                 result['seed']), fontsize=10)
+        fig.suptitle(timeline_title(result), fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.96))
         io.atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100))
     finally:
