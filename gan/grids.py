@@ -120,6 +120,15 @@ def _read_rgb(path):
     return _to_rgb(img, path)
 
 
+def _grid_image(path_or_array):
+    """(name for messages, uint8 RGB image) of a grid given as a file path or an array."""
+    if isinstance(path_or_array, np.ndarray):
+        name = 'array %s' % (path_or_array.shape,)
+        return name, _to_rgb(path_or_array, name)
+    name = str(path_or_array)
+    return name, _read_rgb(name)
+
+
 def _to_rgb(img, name):
     img = np.asarray(img)
     if img.dtype != np.uint8:
@@ -329,12 +338,7 @@ def split_grid(path_or_array, tile_size=64, expect=None):
     all-white last row). Raises ValueError naming the file when the image is not such a grid.
     """
     import cv2
-    if isinstance(path_or_array, np.ndarray):
-        name = 'array %s' % (path_or_array.shape,)
-        img = _to_rgb(path_or_array, name)
-    else:
-        name = str(path_or_array)
-        img = _read_rgb(name)
+    name, img = _grid_image(path_or_array)
     try:
         return _split(img, tile_size, expect, cv2)
     except ValueError as e:
@@ -399,12 +403,7 @@ def split_padded_grid(path_or_array, rows, cols, tile_size=64, padding=2):
     Returns uint8 RGB (rows * cols, tile_size, tile_size, 3), row-major, cut exactly (no
     resampling). Raises ValueError when the image size or its padding do not match.
     """
-    if isinstance(path_or_array, np.ndarray):
-        name = 'array %s' % (path_or_array.shape,)
-        img = _to_rgb(path_or_array, name)
-    else:
-        name = str(path_or_array)
-        img = _read_rgb(name)
+    name, img = _grid_image(path_or_array)
     pitch = tile_size + padding
     want = (padding + rows * pitch, padding + cols * pitch)
     if img.shape[:2] != want:
