@@ -7,13 +7,13 @@ import sys
 
 import numpy as np
 
-from . import backend, io
+from . import backend, io, references
 from . import metrics as M
 from .config import UserError
 from .data import decode, find_images
 from .gan import GAN
 from .grids import make_grid, through_original_figure
-from .imagesets import load_image_set, subsample
+from .imagesets import IMAGE_EXTENSIONS, load_image_set, subsample
 
 # cv2, PIL, matplotlib and Keras are imported inside the functions that use them: compare.py
 # --help loads none of them.
@@ -72,22 +72,29 @@ def sample_folder(folder, count=None, seed=0, flag='--real'):
 
 
 def load_set(path, n=None, seed=0, flag='SOURCE'):
-    """Up to `n` images (None: all) from a folder, a grid PNG/JPEG or a .npy file.
+    """Up to `n` images (None: all) from a folder, a grid PNG/JPEG, a .npy file or a published
+    reference by name (gan.references: 'original:1720', downloaded once into the cache).
 
     Folders are sampled in a seeded random order (see sample_folder), so consecutive images are
-    independent draws, as MS-SSIM diversity's consecutive pairs assume. Grids and arrays are read
-    with gan.imagesets.load_image_set and keep their order (a grid's tiles come from independent
-    latents); when they hold more than `n` images, `n` are drawn with `seed`.
+    independent draws, as MS-SSIM diversity's consecutive pairs assume. Grids are cut by
+    gan.references.tiles (by the catalogue's layout when the file is one of its images) and
+    arrays read with gan.imagesets.load_image_set; both keep their order (a grid's tiles come
+    from independent latents); when they hold more than `n` images, `n` are drawn with `seed`.
     """
     path = str(path)
-    if not os.path.exists(path):
+    if references.lookup(path) is not None or references.looks_like_name(path):
+        images = references.tiles(path, flag=flag)
+    elif not os.path.exists(path):
         raise UserError('%s %s does not exist' % (flag, path))
-    if os.path.isdir(path):
+    elif os.path.isdir(path):
         return sample_folder(path, n, seed, flag)
-    try:
-        images = load_image_set(path)
-    except ValueError as e:
-        raise UserError('%s: %s' % (flag, e))
+    elif path.lower().endswith(IMAGE_EXTENSIONS):
+        images = references.tiles(path, flag=flag)
+    else:
+        try:
+            images = load_image_set(path)
+        except ValueError as e:
+            raise UserError('%s: %s' % (flag, e))
     if n is not None and len(images) > n:
         images = subsample(images, n, seed)
     return images
@@ -382,6 +389,18 @@ def grid_gif(run_dir, path, max_frames=GIF_MAX_FRAMES, max_side=GIF_MAX_SIDE,
     return steps
 
 
+def run_name(run_dir):
+    """A run folder as its parent's name and its own ('save/1'): a title without the user's
+    home folder or machine paths."""
+    path = os.path.abspath(str(run_dir))
+    return '/'.join(p for p in (os.path.basename(os.path.dirname(path)), os.path.basename(path)) if p)
+
+
+def timeline_title(result):
+    return '%s: %d images per checkpoint, seed %d' % (run_name(result['run']), result['n'],
+                                                      result['seed'])
+
+
 def plot_timeline(result, path):
     """SWD mean, MS-SSIM diversity and nearest-real distance against the step (matplotlib Agg)."""
     import matplotlib
@@ -407,8 +426,7 @@ def plot_timeline(result, path):
             ax.legend(fontsize=8)
         axes[-1].set_xlabel('step')
         axes[-1].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        fig.suptitle('%s: %d images per checkpoint, seed %d' % (result['run'], result['n'],
-                                                                 result['seed']), fontsize=10)
+        fig.suptitle(timeline_title(result), fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.96))
         io.atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100))
     finally:
@@ -497,14 +515,18 @@ def parser():
         'and a reference such as the original\'s published grid: prints one table (SWD, MS-SSIM '
         'diversity, nearest real image) and writes it as JSON with a side-by-side PNG. Existing '
         'outputs are never overwritten: a suffix _2, _3, ... is added.')
-    p.add_argument('source', help='"ours": a run folder, a weight folder or a '
+    p.add_argument('source', nargs='?', help='"ours": a run folder, a weight folder or a '
                    'generator_epoch_<step>.h5 (N images are generated), or a grid PNG, a folder '
-                   'of images or a .npy array')
+                   'of images, a .npy array or a reference name')
     p.add_argument('--step', type=int, default=None,
                    help='checkpoint step when SOURCE is a run or weight folder (default: latest)')
     p.add_argument('--reference', default=None,
-                   help='reference set: a grid PNG (e.g. the original\'s Faces_1720.png), a folder '
-                   'or a .npy; rows that need it are left out without it')
+                   help='reference set: a published grid by name (original:1720; see '
+                   '--list-references; downloaded once into ~/.cache/gan-animation), a grid PNG, '
+                   'a folder or a .npy; rows that need it are left out without it')
+    p.add_argument('--list-references', action='store_true',
+                   help='print the names of the published grids (the original\'s and the sibling '
+                   'projects\') with their source and exit')
     p.add_argument('--real', default='data', help='real images: a folder (searched recursively), '
                    'a grid or a .npy (default: data)')
     p.add_argument('--n', type=int, default=DEFAULT_N,
@@ -536,6 +558,24 @@ def main(argv=None):
     return backend.run_command(run, parser().parse_args(argv), argv)
 
 
+def _check_given(flag, text, what):
+    """A set given by reference name or path: an unknown name or a missing path is an error."""
+    if references.lookup(text) is not None:
+        return
+    if references.looks_like_name(text):
+        references.get(text)                   # the unknown-name error, listing the names
+    if not os.path.exists(text):
+        raise UserError('%s %s does not exist; give %s' % (flag, text, what))
+
+
+def _label(text):
+    """A set's label: a reference name with its source, else the path as given."""
+    ref = references.lookup(text)
+    if ref is None:
+        return text
+    return '%s (%s %s, %s)' % (ref.name, ref.repository, ref.path, ref.published)
+
+
 def _stem(path):
     name = os.path.basename(os.path.normpath(str(path)))
     name = os.path.splitext(name)[0] if not os.path.isdir(str(path)) else name
@@ -544,6 +584,12 @@ def _stem(path):
 
 def run(args, argv=()):
     """The CLI behind main(): load the sets, print the table, write JSON, PNG and the timeline."""
+    if args.list_references:
+        print(references.format_catalogue())
+        return 0
+    if args.source is None:
+        raise UserError('give SOURCE: a run folder (save/1), a generator_epoch_<step>.h5, a grid '
+                        'PNG, a folder of images or a reference name (see compare.py --help)')
     if args.n < 2:
         raise UserError('--n must be at least 2 (MS-SSIM diversity needs pairs), got %d' % args.n)
     if args.real_n is not None and args.real_n < 2:
@@ -553,13 +599,14 @@ def run(args, argv=()):
     if args.gif_frames < 1:
         raise UserError('--gif-frames must be at least 1, got %d' % args.gif_frames)
     source = args.source
-    if not os.path.exists(source):
-        raise UserError('SOURCE %s does not exist; give a run folder (save/1), a '
-                        'generator_epoch_<step>.h5, a grid PNG or a folder of images' % source)
-    for flag, path in (('--reference', args.reference), ('--real', args.real)):
-        if path is not None and not os.path.exists(path):
-            raise UserError('%s %s does not exist' % (flag, path))
-    checkpoint = is_checkpoint(source)
+    _check_given('SOURCE', source, 'a run folder (save/1), a generator_epoch_<step>.h5, a grid '
+                 'PNG, a folder of images or a reference name')
+    if args.reference is not None:
+        _check_given('--reference', args.reference, 'a reference name (python compare.py '
+                     '--list-references), a grid PNG, a folder or a .npy')
+    if not os.path.exists(args.real):
+        raise UserError('--real %s does not exist' % args.real)
+    checkpoint = references.lookup(source) is None and is_checkpoint(source)
     run_dir = None
     if checkpoint:
         run_dir, step = resolve_step(source, args.step)
@@ -595,16 +642,22 @@ def run(args, argv=()):
         ours_label = '%s, step %d, latents from seed %d' % (source, step, args.seed)
         stem = 'compare_%d' % step
     else:
-        ours_label = source
+        ours_label = _label(source)
         stem = 'compare_%s' % _stem(source)
     if args.like_original:
         ours = through_original_figure(ours)
         ours_label += ', drawn as the original drew its grids'
     labels = {'ours': ours_label, 'real': '%s, drawn with seed %d' % (args.real, args.seed)}
     if reference is not None:
-        labels['reference'] = args.reference
+        labels['reference'] = _label(args.reference)
     result = compare_sets(ours, real, reference, seed=args.seed, labels=labels)
     result['command'] = ['compare.py'] + list(argv)
+    sources = {key: references.lookup(text) for key, text in (('ours', source),
+                                                               ('reference', args.reference))}
+    published = {key: dict(ref._asdict(), layout=ref.layout._asdict(), url=references.url(ref))
+                 for key, ref in sources.items() if ref is not None}
+    if published:
+        result['published'] = published
     if checkpoint:
         result['step'] = step
     print(format_table(result))

@@ -92,16 +92,51 @@ def resize_image(img, rule='area', size=64):
     return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
+def describe_resize(width, height, rule='area', size=64):
+    """What resize_image does to a width x height image under `rule`, in words."""
+    if (width, height) == (size, size):
+        return 'used as is'
+    aspect = '' if width == height else ', not square: stretched'
+    if rule == 'short-side-crop':
+        if width <= height:
+            w, h = size, int(size * height / width)
+        else:
+            w, h = int(size * width / height), size
+        steps = [] if (w, h) == (width, height) else \
+            ['short side to %d (PIL bilinear), %dx%d' % (size, w, h)]
+        if (w, h) != (size, size):
+            steps.append('centre crop %dx%d (cuts %d px of the %s)'
+                         % (size, size, max(w, h) - size, 'width' if w > h else 'height'))
+        return ', '.join(steps)
+    if rule == 'bilinear':
+        return 'resized to %dx%d, bilinear (cv2.INTER_LINEAR)%s' % (size, size, aspect)
+    if rule != 'area':
+        raise ValueError('unknown resize rule %r' % rule)
+    if width >= size and height >= size:
+        return 'shrunk to %dx%d, area averaging (cv2.INTER_AREA)%s' % (size, size, aspect)
+    return 'resized to %dx%d, bilinear (cv2.INTER_LINEAR: a side is under %d)%s' % (
+        size, size, size, aspect)
+
+
 def decode(path, size=64, resize='area'):
     """One image as uint8 RGB (size, size, 3); raises ValueError saying why it cannot be used.
+
+    The file is decoded by decode_buffer and resized by resize_image with the `resize` rule.
+    """
+    with open(path, 'rb') as f:
+        buf = np.frombuffer(f.read(), np.uint8)
+    return resize_image(decode_buffer(buf), resize, size)
+
+
+def decode_buffer(buf):
+    """A file's bytes (uint8 array) as uint8 RGB (H, W, 3) at its own size; raises ValueError
+    saying why it cannot be used.
 
     Decoding follows cv2.imread's colour mode, as the original did: grayscale becomes three
     channels, alpha is dropped, 16-bit is scaled to 8-bit, CMYK is converted. Empty, truncated
     and oversized files are refused before OpenCV sees them.
     """
     import cv2
-    with open(path, 'rb') as f:
-        buf = np.frombuffer(f.read(), np.uint8)
     if buf.size == 0:
         raise ValueError('empty file')
     dims = header_size(buf)
@@ -113,7 +148,7 @@ def decode(path, size=64, resize='area'):
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError('not a decodable image (corrupt, truncated or not an image)')
-    return resize_image(np.ascontiguousarray(img[..., ::-1]), resize, size)
+    return np.ascontiguousarray(img[..., ::-1])
 
 
 def _cache_key(paths, size, resize='area'):

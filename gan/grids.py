@@ -1,5 +1,5 @@
 """Sample grids: making them (white margin and gaps, tiles 1:1) and splitting a grid image back
-into its tiles, this package's and the original's matplotlib figures alike."""
+into its tiles: this package's grids, matplotlib figures (the original's) and torchvision grids."""
 import numpy as np
 
 # cv2 is imported inside the functions that use it: the CLI loads this module (through gan.io)
@@ -118,6 +118,15 @@ def _read_rgb(path):
     elif img.ndim == 3 and img.shape[2] == 3:
         img = img[..., ::-1]
     return _to_rgb(img, path)
+
+
+def _grid_image(path_or_array):
+    """(name for messages, uint8 RGB image) of a grid given as a file path or an array."""
+    if isinstance(path_or_array, np.ndarray):
+        name = 'array %s' % (path_or_array.shape,)
+        return name, _to_rgb(path_or_array, name)
+    name = str(path_or_array)
+    return name, _read_rgb(name)
 
 
 def _to_rgb(img, name):
@@ -329,12 +338,7 @@ def split_grid(path_or_array, tile_size=64, expect=None):
     all-white last row). Raises ValueError naming the file when the image is not such a grid.
     """
     import cv2
-    if isinstance(path_or_array, np.ndarray):
-        name = 'array %s' % (path_or_array.shape,)
-        img = _to_rgb(path_or_array, name)
-    else:
-        name = str(path_or_array)
-        img = _read_rgb(name)
+    name, img = _grid_image(path_or_array)
     try:
         return _split(img, tile_size, expect, cv2)
     except ValueError as e:
@@ -390,3 +394,30 @@ def _split(img, tile_size, expect, cv2):
                 tile = cv2.resize(tile, (tile_size, tile_size), interpolation=cv2.INTER_AREA)
             tiles[r * nx + c] = tile
     return tiles
+
+
+def split_padded_grid(path_or_array, rows, cols, tile_size=64, padding=2):
+    """The tiles of a grid with exact pixel geometry, as torchvision's make_grid draws it:
+    `rows` x `cols` tiles of tile_size px, `padding` px of one colour around and between them.
+
+    Returns uint8 RGB (rows * cols, tile_size, tile_size, 3), row-major, cut exactly (no
+    resampling). Raises ValueError when the image size or its padding do not match.
+    """
+    name, img = _grid_image(path_or_array)
+    pitch = tile_size + padding
+    want = (padding + rows * pitch, padding + cols * pitch)
+    if img.shape[:2] != want:
+        raise ValueError('%s is %dx%d px; a %dx%d grid of %d-px tiles with %d-px padding is %dx%d'
+                         % (name, img.shape[1], img.shape[0], rows, cols, tile_size, padding,
+                            want[1], want[0]))
+    inside = np.zeros(want, bool)
+    starts_y = padding + np.arange(rows) * pitch
+    starts_x = padding + np.arange(cols) * pitch
+    for y in starts_y:
+        for x in starts_x:
+            inside[y:y + tile_size, x:x + tile_size] = True
+    pad = img[~inside]
+    if padding and not (pad == pad[0]).all():
+        raise ValueError('%s: the lines between the tiles are not of one colour, so it is not a '
+                         '%dx%d grid with %d-px padding' % (name, rows, cols, padding))
+    return np.stack([img[y:y + tile_size, x:x + tile_size] for y in starts_y for x in starts_x])

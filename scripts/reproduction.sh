@@ -2,7 +2,9 @@
 # The figures of docs/reproduction.md from a long run: our grids at the original's published steps
 # against its grids and real faces, the original's grids alone, the timeline, a side-by-side picture.
 # Usage: bash scripts/reproduction.sh RUN [OUT [PYTHON]]    (OUT default: RUN/reproduction)
-# STEPS="1650 1685 1720" (default) names the grids; REAL the real faces; REFERENCE the original's files.
+# STEPS="1650 1685 1720" (default) names the grids; REAL the folder of real faces (the run's data);
+# REFERENCE a folder of the original's Faces_<step>.png (default: its grids by name, original:<step>,
+# which compare.py downloads once into ~/.cache/gan-animation).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 run="${1:?usage: reproduction.sh RUN [OUT [PYTHON]]}"
@@ -10,10 +12,13 @@ out="${2:-$run/reproduction}"
 py="${3:-$root/.venv37/bin/python}"
 steps=(${STEPS:-1650 1685 1720})
 real="${REAL:-$root/../shared/data/anime64-full}"
-ref="${REFERENCE:-$root/../shared/fixtures/gan_animation_reference}"
-for path in "$run/config.json" "$real" "$ref"; do
-    [ -e "$path" ] || { echo "Error: $path not found" >&2; exit 1; }
-done
+ref="${REFERENCE:-}"
+original() {    # the original's grid at step $1: a file of REFERENCE, else its name in the catalogue
+    if [ -n "$ref" ]; then echo "$ref/Faces_$1.png"; else echo "original:$1"; fi
+}
+[ -e "$run/config.json" ] || { echo "Error: $run/config.json not found" >&2; exit 1; }
+[ -d "$real" ] || { echo "Error: $real not found; set REAL to the folder of real faces the run trained on" >&2; exit 1; }
+[ -z "$ref" ] || [ -d "$ref" ] || { echo "Error: REFERENCE $ref not found" >&2; exit 1; }
 if [ -e "$out" ]; then
     echo "Error: $out exists; choose another OUT (nothing is overwritten)" >&2; exit 1
 fi
@@ -21,14 +26,15 @@ mkdir -p "$out"
 compare=("$py" "$root/compare.py" --real "$real" --real-n 1000 --seed 0)
 
 for s in "${steps[@]}"; do
-    ref_step="$ref/Faces_$s.png"
-    [ -f "$ref_step" ] || ref_step="$ref/Faces_1720.png"     # trial runs at other steps
+    case "$s" in 1650|1685|1720) ref_step="$(original "$s")" ;;
+                 *) ref_step="$(original 1720)" ;;          # trial runs at other steps
+    esac
     echo "== ours at step $s (drawn as the original drew its grids) vs its grid and real faces"
     "${compare[@]}" "$run/image/Faces_$s.png" --reference "$ref_step" --like-original --out "$out/ours"
 done
 for s in 1650 1685 1720; do
     echo "== the original's Faces_$s.png vs real faces"
-    "${compare[@]}" "$ref/Faces_$s.png" --out "$out/original"
+    "${compare[@]}" "$(original "$s")" --out "$out/original"
 done
 echo "== timeline over the run's checkpoints, and a GIF of its grids"
 "${compare[@]}" "$run" --step "${steps[-1]}" --like-original --timeline --out "$out/timeline"
@@ -42,9 +48,10 @@ echo "== side-by-side: our step-${steps[-1]} grid beside the original's Faces_17
 PYTHONPATH="$root" "$py" -c 'import sys; import cv2
 from gan.compare import side_by_side
 from gan.imagesets import load_image_set
+from gan.references import tiles
 ours, original, path = sys.argv[1:]
 rgb = side_by_side([("ours (gan-animation)", load_image_set(ours)),
-                    ("original GAN_animation", load_image_set(original))])
+                    ("original GAN_animation", tiles(original))])
 cv2.imwrite(path, rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
-print("wrote %s" % path)' "$run/image/Faces_${steps[-1]}.png" "$ref/Faces_1720.png" "$out/ours_vs_original.jpg"
+print("wrote %s" % path)' "$run/image/Faces_${steps[-1]}.png" "$(original 1720)" "$out/ours_vs_original.jpg"
 ls -la "$out" "$out"/*
