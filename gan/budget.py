@@ -224,6 +224,10 @@ def run_queue(presets, data, out, budget, seed=1, fractions=10, starts=None, pyt
         if 'flops' not in entry:
             log('counting the FLOPs of one %s step ...' % preset)
             entry['flops'] = count_flops(preset, changes, python)
+            if cfg.g_extra_threshold:      # its extra G step, counted alone (it fires on the loss)
+                always = dict(changes or {}, g_extra_threshold=1e-9)
+                entry['flops']['extra_g_step'] = (count_flops(preset, always, python)['total']
+                                                  - entry['flops']['total'])
             queue.save()
         p = plan(cfg, n_images, entry['flops']['total'], budget, fractions)
         plans[preset] = p
@@ -236,6 +240,10 @@ def run_queue(presets, data, out, budget, seed=1, fractions=10, starts=None, pyt
         p = plans[preset]
         log('%-24s %12.4f %8d %12d  %s' % (preset, p.flops_per_step / 1e12, p.steps, p.images,
                                             ','.join(str(s) for s in p.milestones)))
+        extra = queue.run(preset)['flops'].get('extra_g_step')
+        if extra:
+            log('%-24s %12s  + %.4f TFLOP for each extra G step (--g-extra-threshold), counted '
+                'from history.csv when scored' % ('', '', extra / 1e12))
     if dry_run:
         return 0
     for preset in presets:

@@ -78,9 +78,11 @@ _ANIMEFACESWITHGAN = {          # v1; the later versions change one thing each
     'arch': 'animefaceswithgan', 'init': 'torch', 'latent_dim': 128, 'batch_size': 128,
     'resize': 'short-side-crop', 'scheme': 'alternating-summed', 'loss': 'torch-bce',
     'unroll_steps': 0, 'lr': 2e-4, 'beta_1': 0.5, 'beta_2': 0.999, 'adam_epsilon': 1e-8,
-    'label_smoothing': 0.0, 'flip_prob': 0.0, 'sampling': 'passes', 'data_epochs': 25,
+    'label_smoothing': 0.0, 'flip_prob': 0.0, 'sampling': 'passes', 'data_epochs': 100,
     'sample_epochs': 1, 'checkpoint_epochs': 5, 'grid_size': 8,
 }
+# Its authors trained v1-v3 for 100 epochs and v4.1-v4.3 for 50 (their published grids' epochs).
+_V4 = dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', data_epochs=50)
 PRESETS = {
     'gan_animation': {},
     'ganime': {
@@ -108,10 +110,9 @@ PRESETS = {
     'animefaceswithgan-v1': dict(_ANIMEFACESWITHGAN),
     'animefaceswithgan-v2': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky'),
     'animefaceswithgan-v3': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.2),
-    'animefaceswithgan-v4.1': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.1),
-    'animefaceswithgan-v4.2': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.3),
-    'animefaceswithgan-v4.3': dict(_ANIMEFACESWITHGAN, arch='animefaceswithgan_leaky', d_threshold=0.2,
-                                   g_threshold=4.0),
+    'animefaceswithgan-v4.1': dict(_V4, d_threshold=0.1),
+    'animefaceswithgan-v4.2': dict(_V4, d_threshold=0.3),
+    'animefaceswithgan-v4.3': dict(_V4, d_threshold=0.2, g_threshold=4.0),
 }
 
 # (source project, what is distinctive): printed by --list-presets, tabled in docs/presets.md.

@@ -38,7 +38,8 @@ class SampleGrid(Hook):
 
 
 class History(Hook):
-    """history.csv: losses averaged over each block of `interval` steps."""
+    """history.csv: losses averaged over each block of `interval` steps, with the step counters
+    of io.OPTIONAL_HISTORY_FIELDS when the steps return them."""
 
     def __init__(self, run_dir, interval):
         self.path = os.path.join(run_dir, 'history.csv')
@@ -54,8 +55,9 @@ class History(Hook):
         if not self.pending:
             return
         row = {'step': step}
-        for k in io.HISTORY_FIELDS[1:]:
-            row[k] = float(np.mean([p[k] for p in self.pending]))
+        for k in io.HISTORY_FIELDS[1:] + io.OPTIONAL_HISTORY_FIELDS:
+            if all(k in p for p in self.pending):
+                row[k] = float(np.mean([p[k] for p in self.pending]))
         io.append_history(self.path, row)
         self.pending = []
 
@@ -63,7 +65,8 @@ class History(Hook):
         self.flush(step)
 
     def get_state(self):
-        return {'history_pending': [{k: p[k] for k in io.HISTORY_FIELDS[1:]} for p in self.pending]}
+        keys = io.HISTORY_FIELDS[1:] + io.OPTIONAL_HISTORY_FIELDS
+        return {'history_pending': [{k: p[k] for k in keys if k in p} for p in self.pending]}
 
     def set_state(self, state, step):
         """Resume after checkpoint `step`: drop rows written after it (and a partial row written
@@ -144,7 +147,8 @@ class TensorBoard(Hook):
 
     def on_step_end(self, step, logs):
         Value = self.tf.compat.v1.Summary.Value
-        values = [Value(tag=k, simple_value=float(logs[k])) for k in io.HISTORY_FIELDS[1:] if k in logs]
+        values = [Value(tag=k, simple_value=float(logs[k]))
+                  for k in io.HISTORY_FIELDS[1:] + io.OPTIONAL_HISTORY_FIELDS if k in logs]
         self.writer.add_summary(self.tf.compat.v1.Summary(value=values), step)
         self._grid(step)
         self.writer.flush()

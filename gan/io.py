@@ -20,6 +20,9 @@ from .grids import make_grid
 WEIGHT_RE = re.compile(r'^(generator|discriminator|gan)_epoch_(\d+)\.h5$')
 MODEL_KINDS = ('generator', 'discriminator', 'gan')
 HISTORY_FIELDS = ['step', 'd_loss_real', 'd_loss_fake', 'd_acc_real', 'd_acc_fake', 'g_loss']
+# Counters some schemes return, kept when a run's steps have them: G updates per step (GANime's
+# extra G step), and the shares of steps whose gated D / G update was applied.
+OPTIONAL_HISTORY_FIELDS = ['g_steps', 'd_updated', 'g_updated']
 MANIFEST = 'checkpoint.json'
 
 
@@ -144,9 +147,16 @@ def save_grid(path, images, rows, cols):
 
 
 def append_history(path, row):
+    """Append a row; a new file's columns are HISTORY_FIELDS and the optional ones the row has,
+    an existing file keeps its own."""
     new = not os.path.exists(path)
+    if new:
+        fields = HISTORY_FIELDS + [k for k in OPTIONAL_HISTORY_FIELDS if k in row]
+    else:
+        with open(path, newline='') as f:
+            fields = next(csv.reader(f), HISTORY_FIELDS)
     with open(path, 'a', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS, extrasaction='ignore')
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
         if new:
             w.writeheader()
         w.writerow(row)

@@ -1,11 +1,13 @@
 """`python budget.py`: train a list of presets to one compute budget (run) and score the runs."""
 import argparse
+import os
 import sys
 
 from . import backend
 from .budget import PFLOP, run_queue
 from .cli import train_parser
 from .config import PRESETS, Config, UserError
+from .scoreboard import score
 
 
 def parser():
@@ -27,6 +29,17 @@ def parser():
     r.add_argument('--python', default=None,
                    help='interpreter that trains (default: this one), e.g. .venv37-intel/bin/python')
     r.add_argument('--dry-run', action='store_true', help='print the plan and exit')
+    s = sub.add_parser('score', help="score a queue's runs and the published grids against real faces")
+    s.add_argument('queue', help='the --out folder of `budget.py run`')
+    s.add_argument('--real', required=True, help='folder of real faces (the data the runs trained on)')
+    s.add_argument('--out', default=None, help='new folder for the results (default: QUEUE/score, '
+                   'then score_2, ...)')
+    s.add_argument('--n', type=int, default=100, help='faces generated per checkpoint (default: 100)')
+    s.add_argument('--real-n', type=int, default=1000, help='real faces in the real set (default: 1000)')
+    s.add_argument('--seed', type=int, default=0, help='seed of the real draw and the latents (default: 0)')
+    s.add_argument('--faces', type=int, default=25, help='faces per panel in at_budget.jpg (default: 25)')
+    s.add_argument('--no-published', dest='published', action='store_false',
+                   help="leave out the published grids (they are downloaded once on first use)")
     return p
 
 
@@ -77,4 +90,19 @@ def main(argv=None):
         return 2
     if extra and args.command != 'run':
         p.error('unrecognized arguments: %s' % ' '.join(extra))
-    return backend.run_command({'run': _run}[args.command], args, extra)
+    return backend.run_command({'run': _run, 'score': _score}[args.command], args, extra)
+
+
+def _score(args, extra):
+    if args.n < 2 or args.real_n < 2 or args.faces < 1:
+        raise UserError('--n and --real-n must be at least 2, --faces at least 1')
+    out = args.out
+    if out is None:
+        k, out = 1, os.path.join(args.queue, 'score')
+        while os.path.exists(out):
+            k += 1
+            out = os.path.join(args.queue, 'score_%d' % k)
+    score(args.queue, args.real, out, n=args.n, real_n=args.real_n, seed=args.seed,
+          faces=args.faces, published=args.published,
+          log=lambda m: (print(m), sys.stdout.flush()))
+    return 0

@@ -148,6 +148,31 @@ def test_the_queue_trains_each_preset_to_the_budget_and_a_rerun_continues(tmp_pa
     steps = [int(r['step']) for r in io.read_history(os.path.join(run_dir, 'history.csv'))]
     assert steps == sorted(set(steps))                  # one history, no step twice
 
+    # the scorer: every kept checkpoint of the budget's tenths, scored once and then cached
+    from gan import scoreboard
+    lines = []
+    result = scoreboard.score(out, DEMO, str(tmp_path / 'score'), n=8, real_n=40, faces=4,
+                              published=False, log=lines.append)
+    runs = {r['preset']: r for r in result['runs']}
+    assert sorted(runs) == ['animefacesgan', 'dcgan-yernat']
+    yernat = runs['dcgan-yernat']
+    assert [p['step'] for p in yernat['points']] == doc['runs']['dcgan-yernat']['plan']['fraction_steps']
+    for p in yernat['points']:
+        assert p['pflop'] == pytest.approx(p['step'] * yernat['flops_per_step'] / 1e15)
+        assert p['n'] == 8 and p['swd']['mean'] > 0 and set(p['swd']) == {'64', '32', '16', 'mean'}
+    assert yernat['cpu_hours'] > 0 and yernat['builds']
+    for name in ('scores.json', 'table.md', 'swd_vs_compute.png', 'at_budget.jpg'):
+        assert os.path.getsize(str(tmp_path / 'score' / name)) > 0
+    table = open(str(tmp_path / 'score' / 'table.md')).read()
+    assert '`dcgan-yernat`' in table and 'real vs real (floor)' in table
+    lines = []
+    again = scoreboard.score(out, DEMO, str(tmp_path / 'score2'), n=8, real_n=40, faces=4,
+                             published=False, log=lines.append)
+    assert not any(l.startswith('scoring ') for l in lines)          # from the cache
+    assert again['runs'][0]['points'] == result['runs'][0]['points']
+    with pytest.raises(budget.UserError):                              # never overwrites
+        scoreboard.score(out, DEMO, str(tmp_path / 'score2'), n=8, real_n=40, published=False)
+
     # another data folder is another queue
     r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets',
                         'dcgan-yernat', '--data', os.path.join(ROOT, 'data'), '--out', out] + TINY,
@@ -181,6 +206,30 @@ def test_sigterm_stops_the_queue_after_a_checkpoint_and_the_rerun_finishes(tmp_p
     doc = read_queue(out)
     assert doc['runs']['dcgan-yernat']['segments'][-1]['from_step'] == stopped
     assert [doc['runs'][k]['state'] for k in ('dcgan-yernat', 'animefacesgan')] == ['done', 'done']
+
+
+def test_spent_compute_adds_the_extra_g_steps_history_records(tmp_path):
+    from gan import io
+    from gan.scoreboard import spent_flops
+    run = str(tmp_path)
+    for step, g_steps in ((5, 1.0), (10, 1.4), (15, 2.0)):      # blocks of 5 steps: 0, 2, 5 extra
+        io.append_history(os.path.join(run, 'history.csv'),
+                          {'step': step, 'd_loss_real': 0, 'd_loss_fake': 0, 'd_acc_real': 0,
+                           'd_acc_fake': 0, 'g_loss': 0, 'g_steps': g_steps})
+    flops = {'total': 10.0, 'extra_g_step': 3.0}
+    assert spent_flops(run, flops, 10) == pytest.approx(100 + 3 * 2)
+    assert spent_flops(run, flops, 15) == pytest.approx(150 + 3 * 7)
+    assert spent_flops(run, {'total': 10.0}, 15) == 150
+
+
+def test_the_published_grid_beside_a_run_is_its_project_at_the_matched_length():
+    from gan.scoreboard import matched_reference
+    assert matched_reference('animefaceswithgan-v4.3', 386194).name == 'animefaceswithgan-v4.3:5'
+    assert matched_reference('animefaceswithgan-v4.3', 70000).name == 'animefaceswithgan-v4.3:1'
+    assert matched_reference('animefaceswithgan-v1', 386194).name == 'animefaceswithgan-v1:10'
+    assert matched_reference('gan_animation', 10 ** 6).name == 'original:1720'
+    assert matched_reference('ganime', 10 ** 5).name == 'ganime:final'
+    assert matched_reference('animefacesgan', 10 ** 5) is None
 
 
 def test_queue_flags_that_it_sets_itself_are_refused(tmp_path):

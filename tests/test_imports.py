@@ -21,6 +21,7 @@ LAYERS = [
     ('model', ['gan']),
     ('measures', ['flops']),
     ('commands', ['cli', 'compare', 'datacheck', 'demo_faces']),
+    ('scores', ['scoreboard']),
     ('studies', ['studies']),
     ('package', ['__init__']),
 ]

@@ -88,6 +88,40 @@ def test_retention_keeps_latest_and_milestones(fresh_session, tiny_config, tmp_p
     assert leftovers == []
 
 
+def test_milestone_steps_are_kept_beside_the_latest(fresh_session, tiny_config, tmp_path):
+    gan = GAN(tiny_config._replace(milestone_steps='3,5'))
+    run = str(tmp_path)
+    os.makedirs(os.path.join(run, 'weight'))
+    for step in (2, 3, 4, 5, 6, 8):
+        io.save_checkpoint(gan, run, step, keep=2, milestone=0)
+    assert io.checkpoint_steps(os.path.join(run, 'weight')) == [3, 5, 6, 8]
+    with pytest.raises(UserError, match='--milestone-steps'):
+        GAN(tiny_config._replace(milestone_steps='3,x'))
+
+
+def test_history_keeps_the_counters_a_recipe_logs(tmp_path):
+    from gan.hooks import History
+    h = History(str(tmp_path), 2)
+    losses = {'d_loss_real': 1.0, 'd_loss_fake': 1.0, 'd_acc_real': 0.5, 'd_acc_fake': 0.5, 'g_loss': 2.0}
+    for step, g_steps in ((1, 1.0), (2, 2.0), (3, 1.0), (4, 1.0)):
+        h.on_step_end(step, dict(losses, g_steps=g_steps))
+    rows = io.read_history(h.path)
+    assert [(r['step'], r['g_steps']) for r in rows] == [(2, 1.5), (4, 1.0)]
+    # a file written without the column keeps its columns
+    old = History(str(tmp_path / 'old'), 1)
+    os.makedirs(str(tmp_path / 'old'))
+    old.on_step_end(1, dict(losses))
+    old.on_step_end(2, dict(losses, g_steps=2.0))
+    assert [sorted(r) for r in io.read_history(old.path)] == [sorted(io.HISTORY_FIELDS)] * 2
+
+
+def test_run_dir_given_by_name_must_be_new_or_empty(tmp_path):
+    run = io.new_run_dir(str(tmp_path / 'save'), str(tmp_path / 'mine'))
+    assert run == str(tmp_path / 'mine') and os.path.isdir(os.path.join(run, 'weight'))
+    with pytest.raises(UserError, match='--run-dir'):
+        io.new_run_dir(str(tmp_path / 'save'), run)
+
+
 def _h5(folder, fname, group, name):
     import h5py
     with h5py.File(os.path.join(folder, fname), 'r') as f:

@@ -1,0 +1,264 @@
+"""The equal-compute table: a queue's runs and the siblings' published grids scored against one
+real set, SWD against compute, and each recipe's faces at the budget beside its authors'."""
+import json
+import os
+
+import numpy as np
+
+from . import io, references
+from . import metrics as M
+from .budget import PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen
+from .compare import (_diversity, _nn_dict, _swd_dict, generate_from_checkpoint, load_real,
+                      side_by_side, split_real)
+from .config import PRESET_NOTES, UserError, resolve
+
+SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
+
+
+def score_set(images, real, seed=0):
+    """SWD x1e3 per level and mean, MS-SSIM diversity, nearest-real distances of uint8 `images`
+    against the real set `real`."""
+    return {'n': int(len(images)), 'swd': _swd_dict(M.swd(images, real, seed=seed)),
+            'ms_ssim': _diversity(images), 'nn': _nn_dict(M.nearest_neighbours(images, real))}
+
+
+class RealSet(object):
+    """The real faces every row is measured against: `real_n` of a folder drawn with `seed`, and
+    `hold` more held out for the floors (real vs real at each set size up to `hold`)."""
+
+    def __init__(self, folder, n, real_n=1000, seed=0, hold=100):
+        self.folder, self.n, self.real_n, self.seed = folder, n, real_n, seed
+        hold = max(n, hold)
+        pool = load_real(folder, real_n + hold, seed)
+        if len(pool) < real_n + hold:
+            raise UserError('--real %s has %d images; the table needs %d (%d real, %d held out)'
+                            % (folder, len(pool), real_n + hold, real_n, hold))
+        self.held, self.rest = split_real(pool, hold, seed)
+        self._floors = {}
+
+    def key(self):
+        return '%s|%d|%d|%d' % (os.path.abspath(self.folder), self.n, self.real_n, self.seed)
+
+    def floor(self, k):
+        """Real vs real at set size k: the first k held-out faces against the real set."""
+        if k > len(self.held):
+            raise ValueError('no floor for %d images: %d are held out' % (k, len(self.held)))
+        if k not in self._floors:
+            self._floors[k] = score_set(self.held[:k], self.rest, self.seed)
+        return self._floors[k]
+
+
+def _read_queue(folder):
+    path = os.path.join(folder, QUEUE_FILE)
+    if not os.path.exists(path):
+        raise UserError('%s has no %s: give the --out folder of `budget.py run`' % (folder, QUEUE_FILE))
+    with open(path) as f:
+        return json.load(f)
+
+
+def spent_flops(run_dir, flops, step):
+    """Training FLOPs of a run's first `step` steps: the step's count, plus the extra G steps
+    (GANime's) that history.csv records as g_steps above 1."""
+    total = step * flops['total']
+    extra = flops.get('extra_g_step')
+    path = os.path.join(run_dir, 'history.csv')
+    if extra and os.path.exists(path):
+        previous = 0
+        for row in io.read_history(path):
+            if row['step'] > step:
+                break
+            if 'g_steps' in row:
+                total += extra * (row['g_steps'] - 1.0) * (row['step'] - previous)
+            previous = row['step']
+    return total
+
+
+def run_rows(folder, real, log=print):
+    """Per queue run: its plan, cost and record, and the scores of every kept checkpoint (cached
+    in the queue folder per real set)."""
+    doc = _read_queue(folder)
+    cache_path = os.path.join(folder, SCORES_CACHE)
+    cache = {}
+    if os.path.exists(cache_path):
+        with open(cache_path) as f:
+            cache = json.load(f)
+    rows = []
+    for preset, entry in doc['runs'].items():
+        run_dir = os.path.join(folder, entry['run'])
+        if not os.path.isdir(os.path.join(run_dir, 'weight')):
+            continue
+        plan = entry['plan']
+        kept = set(io.checkpoint_steps(os.path.join(run_dir, 'weight')))
+        wanted = sorted(kept & (set(plan['fraction_steps']) | {s for _, s in plan['image_steps']}))
+        points = []
+        for step in wanted:
+            key = '%s|%s|%d' % (real.key(), entry['run'], step)
+            if key not in cache:
+                log('scoring %s step %d' % (entry['run'], step))
+                images, _ = generate_from_checkpoint(run_dir, n=real.n, seed=real.seed, step=step)
+                cache[key] = score_set(images, real.rest, real.seed)
+                io.write_json(cache_path, cache)
+            points.append(dict(cache[key], step=step,
+                               pflop=spent_flops(run_dir, entry['flops'], step) / PFLOP))
+        segments = entry.get('segments', [])
+        rows.append({
+            'preset': preset, 'project': PRESET_NOTES.get(preset, ('?', ''))[0],
+            'run': entry['run'], 'state': entry.get('state'), 'error': entry.get('error'),
+            'plan': plan, 'flops_per_step': plan['flops_per_step'],
+            'last_step': io.latest_step(run_dir), 'points': points,
+            'cpu_hours': sum(s.get('cpu_seconds') or 0 for s in segments) / 3600.0,
+            'wall_hours': sum(s.get('wall_seconds') or 0 for s in segments) / 3600.0,
+            'builds': sorted({s['build'] for s in segments if s.get('build')}),
+            'started_from': min((s['from_step'] or 0 for s in segments), default=0),
+        })
+    return doc, rows
+
+
+def published_rows(real, names=None, log=print):
+    """The siblings' (and the original's) published grids: tiles cut from each figure, scored
+    against the same real set, with the training length each shows."""
+    rows = []
+    for ref in references.catalogue():
+        if names is not None and ref.name not in names:
+            continue
+        try:
+            tiles = references.tiles(ref.name)
+        except UserError as e:
+            log('skipped %s: %s' % (ref.name, e))
+            continue
+        rows.append(dict(score_set(tiles, real.rest, real.seed), name=ref.name, preset=ref.preset,
+                         project=ref.repository, published=ref.published, data=ref.data))
+    return rows
+
+
+def _fmt_swd(s):
+    return '%.1f / %.1f / %.1f | **%.1f**' % (s['64'], s['32'], s['16'], s['mean'])
+
+
+def markdown_tables(doc, rows, published, real):
+    """The two tables as Markdown: the runs at their last scored checkpoint, then the published
+    grids, each with its real-vs-real floor at the same set size."""
+    out = ['Real set: %d faces of %s (seed %d); generated sets: %d faces (latents from seed %d). '
+           'SWD x1e3 at 64 / 32 / 16 px | mean (lower = closer to real); MS-SSIM diversity '
+           '(lower = more diverse); nearest-real median RMS distance on [0, 1] pixels.'
+           % (real.real_n, os.path.basename(os.path.normpath(real.folder)), real.seed, real.n,
+              real.seed), '']
+    f = real.floor(real.n)
+    out += ['| recipe | project | TFLOP/step | steps | PFLOP | real images | CPU-hours (build) | SWD 64/32/16 mean | MS-SSIM | nearest real | near-copies |',
+            '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+            '| real vs real (floor) | | | | | | | %s | %.3f | %.3f | %d |'
+            % (_fmt_swd(f['swd']), f['ms_ssim'], f['nn']['median'], f['nn']['near_copies'])]
+    n_images = doc.get('images')
+    for r in rows:
+        if not r['points']:
+            continue
+        p = r['points'][-1]
+        cfg = resolve(r['preset'], **doc['runs'][r['preset']].get('changes', {}))
+        seen = images_seen(cfg, n_images, p['step']) if n_images else None
+        status = '' if p['step'] >= r['plan']['steps'] else ' (of %d)' % r['plan']['steps']
+        out.append('| `%s` | %s | %.3f | %d%s | %.2f | %s | %.1f (%s) | %s | %.3f | %.3f | %d |' % (
+            r['preset'], r['project'], r['flops_per_step'] / 1e12, p['step'], status, p['pflop'],
+            '{:,}'.format(seen) if seen is not None else '?', r['cpu_hours'],
+            ', '.join(r['builds']) or '?', _fmt_swd(p['swd']), p['ms_ssim'], p['nn']['median'],
+            p['nn']['near_copies']))
+    if published:
+        out += ['', '| published grid | project | shows | tiles | SWD 64/32/16 mean | floor at that size (mean) | MS-SSIM | nearest real |',
+                '| --- | --- | --- | --- | --- | --- | --- | --- |']
+        for r in published:
+            fl = real.floor(r['n'])
+            out.append('| `%s` | %s | %s | %d | %s | %.1f | %s | %.3f |' % (
+                r['name'], r['project'], r['published'], r['n'], _fmt_swd(r['swd']),
+                fl['swd']['mean'], '-' if r['ms_ssim'] is None else '%.3f' % r['ms_ssim'],
+                r['nn']['median']))
+    return '\n'.join(out) + '\n'
+
+
+def plot_compute(rows, floor, path):
+    """SWD mean against the FLOPs spent, every recipe on one axes, with the real-vs-real floor."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5))
+    try:
+        for r in rows:
+            if r['points']:
+                ax.plot([p['pflop'] for p in r['points']], [p['swd']['mean'] for p in r['points']],
+                        marker='o', markersize=3, label=r['preset'])
+        ax.axhline(floor, color='grey', linestyle='--', label='real vs real floor')
+        ax.set_xlabel('training compute (PFLOP)')
+        ax.set_ylabel('SWD x1e3 vs real faces (mean of 3 levels)')
+        ax.set_yscale('log')
+        ax.grid(alpha=0.3, which='both')
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        io.atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100))
+    finally:
+        plt.close(fig)
+
+
+def matched_reference(preset, step_images):
+    """The published grid to show beside a run: that project's, at the largest published length
+    not beyond what the run's D has seen (else its first), or None."""
+    refs = [r for r in references.catalogue() if r.preset == preset]
+    if not refs:
+        return None
+    epochs = [(int(r.name.split(':')[1]), r) for r in refs if r.name.split(':')[1].isdigit()]
+    if preset.startswith('animefaceswithgan') and epochs:
+        inside = [(e, r) for e, r in epochs if e * SIBLING_EPOCH_IMAGES <= step_images]
+        return max(inside or [min(epochs)])[1]
+    return refs[-1]
+
+
+def picture(folder, rows, doc, path, faces=25, seed=0, log=print):
+    """One row per recipe: its faces at the last scored checkpoint beside its authors' published
+    grid (tiles cut from it) when there is one. JPEG."""
+    import cv2
+    strips = []
+    for r in rows:
+        if not r['points']:
+            continue
+        step = r['points'][-1]['step']
+        ours, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed, step=step)
+        cfg = resolve(r['preset'], **doc['runs'][r['preset']].get('changes', {}))
+        seen = images_seen(cfg, doc.get('images') or 0, step)
+        panels = [('%s, step %d (%.2f PFLOP)' % (r['preset'], step, r['points'][-1]['pflop']), ours)]
+        ref = matched_reference(r['preset'], seen)
+        if ref is not None:
+            try:
+                panels.append(('%s (published, %s)' % (ref.name, ref.published),
+                               references.tiles(ref.name)[:faces]))
+            except UserError as e:
+                log('no published panel for %s: %s' % (r['preset'], e))
+        if len(panels) == 1:
+            panels.append(('(nothing published to show)', np.full((1, 64, 64, 3), 255, np.uint8)))
+        strips.append(side_by_side(panels, side=int(np.ceil(np.sqrt(faces)))))
+    if not strips:
+        raise UserError('no scored checkpoint to draw')
+    width = max(s.shape[1] for s in strips)
+    rgb = np.concatenate([np.pad(s, ((0, 8), (0, width - s.shape[1]), (0, 0)), constant_values=255)
+                          for s in strips], axis=0)
+    ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    io.atomic_write_bytes(path, buf.tobytes())
+
+
+def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, published=True, log=print):
+    """Score a queue: scores.json, table.md, swd_vs_compute.png and at_budget.jpg under `out`
+    (a new folder: nothing is overwritten)."""
+    if os.path.exists(out):
+        raise UserError('%s exists; choose a new --out (nothing is overwritten)' % out)
+    real = RealSet(real_folder, n, real_n, seed)
+    doc, rows = run_rows(folder, real, log)
+    pub = published_rows(real, log=log) if published else []
+    os.makedirs(out)
+    floor = real.floor(n)
+    table = markdown_tables(doc, rows, pub, real)        # computes the floor at every set size
+    result = {'queue': doc, 'runs': rows, 'published': pub, 'floor': floor,
+              'floors': {str(k): real.floor(k) for k in sorted({n} | {r['n'] for r in pub})},
+              'real': {'folder': real_folder, 'real_n': real_n, 'n': n, 'seed': seed}}
+    io.write_json(os.path.join(out, 'scores.json'), result)
+    io.atomic_write_bytes(os.path.join(out, 'table.md'), table.encode('utf-8'))
+    plot_compute(rows, floor['swd']['mean'], os.path.join(out, 'swd_vs_compute.png'))
+    picture(folder, rows, doc, os.path.join(out, 'at_budget.jpg'), faces=faces, seed=seed, log=log)
+    log(table)
+    log('wrote %s: scores.json, table.md, swd_vs_compute.png, at_budget.jpg' % out)
+    return result
