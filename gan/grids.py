@@ -188,12 +188,7 @@ def undraw_original(figure, tile=64, smoothing=UNDRAW_SMOOTHING, max_residual=UN
     real faces come back within about 1.4 grey levels RMS, with SWD unchanged to 0.02.
     A figure of another size, or one the drawing does not explain (misfit above max_residual),
     is a ValueError."""
-    if isinstance(figure, np.ndarray):
-        name = 'array %s' % (figure.shape,)
-        img = _to_rgb(figure, name)
-    else:
-        name = str(figure)
-        img = read_rgb(name)
+    img, name = _image(figure)
     if img.shape[:2] != (ORIGINAL_FIGURE_PX, ORIGINAL_FIGURE_PX):
         raise ValueError('cannot undraw %s: the original\'s figures are %d x %d px, this is %d x %d'
                          % (name, ORIGINAL_FIGURE_PX, ORIGINAL_FIGURE_PX, img.shape[1], img.shape[0]))
@@ -238,6 +233,14 @@ def read_rgb(path):
     elif img.ndim == 3 and img.shape[2] == 3:
         img = img[..., ::-1]
     return _to_rgb(img, path)
+
+
+def _image(path_or_array):
+    """(uint8 RGB image, name for messages) of a file path or an array."""
+    if isinstance(path_or_array, np.ndarray):
+        name = 'array %s' % (path_or_array.shape,)
+        return _to_rgb(path_or_array, name), name
+    return read_rgb(str(path_or_array)), str(path_or_array)
 
 
 def _to_rgb(img, name):
@@ -449,12 +452,7 @@ def split_grid(path_or_array, tile_size=64, expect=None):
     all-white last row). Raises ValueError naming the file when the image is not such a grid.
     """
     import cv2
-    if isinstance(path_or_array, np.ndarray):
-        name = 'array %s' % (path_or_array.shape,)
-        img = _to_rgb(path_or_array, name)
-    else:
-        name = str(path_or_array)
-        img = read_rgb(name)
+    img, name = _image(path_or_array)
     try:
         return _split(img, tile_size, expect, cv2)
     except ValueError as e:
