@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The figures of docs/reproduction.md from a long run: our grids at the original's published steps
-# against its grids and real faces, the original's grids alone, the timeline, a side-by-side picture.
+# against its grids and real faces (drawn like the original, and with no drawing), the original's
+# grids alone, the timeline, a side-by-side picture.
 # Usage: bash scripts/reproduction.sh RUN [OUT [PYTHON]]    (OUT default: RUN/reproduction)
 # STEPS="1650 1685 1720" (default) names the grids; REAL the real faces; REFERENCE the original's files.
 set -euo pipefail
@@ -25,10 +26,14 @@ for s in "${steps[@]}"; do
     [ -f "$ref_step" ] || ref_step="$ref/Faces_1720.png"     # trial runs at other steps
     echo "== ours at step $s (drawn as the original drew its grids) vs its grid and real faces"
     "${compare[@]}" "$run/image/Faces_$s.png" --reference "$ref_step" --like-original --out "$out/ours"
+    echo "== ours at step $s as generated vs its grid undrawn (no drawing in either) and real faces"
+    "${compare[@]}" "$run/image/Faces_$s.png" --reference "$ref_step" --undraw --fine-scale \
+        --out "$out/ours_undrawn"
 done
 for s in 1650 1685 1720; do
-    echo "== the original's Faces_$s.png vs real faces"
+    echo "== the original's Faces_$s.png vs real faces: its tiles cut, then undrawn"
     "${compare[@]}" "$ref/Faces_$s.png" --out "$out/original"
+    "${compare[@]}" "$ref/Faces_$s.png" --undraw --fine-scale --out "$out/original_undrawn"
 done
 echo "== timeline over the run's checkpoints, and a GIF of its grids"
 "${compare[@]}" "$run" --step "${steps[-1]}" --like-original --timeline --out "$out/timeline"
