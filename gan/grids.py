@@ -143,11 +143,12 @@ _OPERATORS = {}
 
 def original_operators(tile=64):
     """The original's drawing of tile x tile images as linear maps, measured from one drawing of
-    comb images (cached): {'rows': [(y0, y1)] * 10, 'cols': [(x0, x1)] * 10 (tile windows with one
+    comb images (cached per tile size and ORIGINAL_INTERPOLATION): {'rows': [(y0, y1)] * 10, 'cols': [(x0, x1)] * 10 (tile windows with one
     background line around the content), 'A': [(y1 - y0, tile)] per grid row, 'B': per grid
     column, 'C': {(r, c): (y1 - y0, x1 - x0) float background term}}."""
-    if tile in _OPERATORS:
-        return _OPERATORS[tile]
+    key = (tile, ORIGINAL_INTERPOLATION)
+    if key in _OPERATORS:
+        return _OPERATORS[key]
     fig = _comb_figure(tile).astype(np.float64)
     content = ~(fig >= WHITE_LEVEL).all(axis=2)
     windows = []
@@ -170,8 +171,8 @@ def original_operators(tile=64):
         b.append(_split_comb(resp / 255.0, tile))
     c_term = {(r, c): background[y0:y1, x0:x1]
               for r, (y0, y1) in enumerate(rows) for c, (x0, x1) in enumerate(cols)}
-    _OPERATORS[tile] = {'rows': rows, 'cols': cols, 'A': a, 'B': b, 'C': c_term}
-    return _OPERATORS[tile]
+    _OPERATORS[key] = {'rows': rows, 'cols': cols, 'A': a, 'B': b, 'C': c_term}
+    return _OPERATORS[key]
 
 
 def _inverse(op, smoothing):
