@@ -12,7 +12,8 @@ from . import metrics as M
 from .config import UserError
 from .data import decode, find_images
 from .gan import GAN
-from .grids import make_grid, through_original_figure
+from .grids import (ORIGINAL_FIGURE_PX, make_grid, read_rgb, through_original_figure,
+                    undraw_original)
 from .imagesets import IMAGE_EXTENSIONS, load_image_set, subsample
 
 # cv2, PIL, matplotlib and Keras are imported inside the functions that use them: compare.py
@@ -100,6 +101,24 @@ def load_set(path, n=None, seed=0, flag='SOURCE'):
     return images
 
 
+def load_undrawn(path, flag='SOURCE'):
+    """The 100 images one of the original's 1152 x 1152 figures was drawn from
+    (grids.undraw_original), or None when `path` is not an image file of that size. A
+    reference name stands for its cached file."""
+    path = str(path)
+    if references.lookup(path) is not None:
+        path = references.fetch(path)
+    if os.path.isdir(path) or not path.lower().endswith(IMAGE_EXTENSIONS):
+        return None
+    try:
+        image = read_rgb(path)
+        if image.shape[:2] != (ORIGINAL_FIGURE_PX, ORIGINAL_FIGURE_PX):
+            return None
+        return undraw_original(image)[0]
+    except ValueError as e:
+        raise UserError('%s: %s' % (flag, e))
+
+
 def load_real(path, count=None, seed=0, flag='--real'):
     """`count` real images (None: all) in a seeded random order, from a folder, grid or .npy."""
     if os.path.isdir(str(path)):
@@ -168,7 +187,7 @@ def _diversity(images):
     return M.ms_ssim_diversity(images) if len(images) >= 2 else None
 
 
-def compare_sets(ours, real, reference=None, seed=0, labels=None):
+def compare_sets(ours, real, reference=None, seed=0, labels=None, fine_scale=False):
     """The comparison table as a JSON-ready dict.
 
     `ours` and `reference` are uint8 RGB sets (N, 64, 64, 3); `real` is the real pool: len(ours)
@@ -178,7 +197,8 @@ def compare_sets(ours, real, reference=None, seed=0, labels=None):
     reference vs real, real vs real at the sizes of ours vs reference (its floor; left out when
     the reference is not smaller than the real set, as the first floor is then the closest
     there is), and ours vs reference. SWD uses the same `seed` in every row. `labels` maps
-    'ours', 'reference' and 'real' to descriptions shown in the table.
+    'ours', 'reference' and 'real' to descriptions shown in the table. With `fine_scale`, each
+    set also gets its 2-pixel-period energy (gan.metrics.checkerboard_energy) as 'fine_scale'.
     """
     ours = np.asarray(ours)
     real = np.asarray(real)
@@ -202,6 +222,10 @@ def compare_sets(ours, real, reference=None, seed=0, labels=None):
     for key, images in sets.items():
         info[key] = {'n': int(len(images)), 'label': labels.get(key, SET_NAMES[key]),
                      'ms_ssim': _diversity(images), 'ms_ssim_pairs': int(len(images) // 2)}
+        if fine_scale:
+            energy = M.checkerboard_energy(images)
+            info[key]['fine_scale'] = {k: energy[k] for k in ('checkerboard_rms', 'high_rms',
+                                                              'share')}
     info['real_holdout']['label'] = '%d of the real pool, held out' % n
     if 'real_subset' in info:
         info['real_subset']['label'] = 'the first %d of the real set' % len(sets['real_subset'])
@@ -233,7 +257,10 @@ def compare_sets(ours, real, reference=None, seed=0, labels=None):
                         'ms_ssim': 'mean MS-SSIM of consecutive pairs within a set; higher = '
                                    'less diverse',
                         'nn': 'per image of A, RMS distance on [0, 1] pixels to its nearest '
-                              'image of B; near-copies below the threshold'}}
+                              'image of B; near-copies below the threshold',
+                        'fine_scale': 'per set, RMS (grey levels) of the 2-pixel-period '
+                                      'component and of periods up to 4 px, and the share of '
+                                      'the first in the second\'s power'}}
 
 
 def _fmt(v, spec):
@@ -275,6 +302,17 @@ def format_table(result):
     lines.append('within a set, higher = less diverse.'
                  + ('' if threshold is None else ' Nearest image of B: median RMS distance '
                     '([0, 1] pixels); near-copies < %.2f.' % threshold))
+    fine = [(key, sets[key]['fine_scale']) for key in ('ours', 'reference', 'real', 'real_holdout')
+            if 'fine_scale' in sets.get(key, {})]
+    if fine:
+        lines += ['', '%-10s %7s  %16s  %14s  %6s' % ('fine scale', 'images', '2-px period RMS',
+                                                       'periods <= 4 px', 'share')]
+        for key, f in fine:
+            lines.append('%-10s %7d  %16.2f  %14.2f  %5.2f%%' % (
+                'held out' if key == 'real_holdout' else key, sets[key]['n'],
+                f['checkerboard_rms'], f['high_rms'], 100 * f['share']))
+        lines.append('RMS in grey levels (0-255); share: the 2-px period\'s power within the '
+                     'power at periods of 4 px and less.')
     return '\n'.join(lines)
 
 
@@ -544,6 +582,14 @@ def parser():
                    help='draw "ours" into the original\'s matplotlib figures and cut them out again '
                    'before measuring: the resampling the original\'s published grids went '
                    'through, for a like-for-like comparison with them')
+    p.add_argument('--undraw', action='store_true',
+                   help='read SOURCE or --reference files that are the original\'s 1152 x 1152 '
+                   'figures as the 64-px images they were drawn from (undone by least squares), '
+                   'instead of cutting and shrinking their tiles: a comparison with no drawing in '
+                   'it')
+    p.add_argument('--fine-scale', action='store_true',
+                   help='also print each set\'s 2-pixel-period (checkerboard) energy and its '
+                   'share of the fine detail')
     p.add_argument('--timeline', action='store_true',
                    help='also measure every saved checkpoint of the run SOURCE and write '
                    'timeline.json, timeline.png and an animated timeline.gif of its grids')
@@ -598,6 +644,9 @@ def run(args, argv=()):
         raise UserError('--seed must be 0 or more, got %d' % args.seed)
     if args.gif_frames < 1:
         raise UserError('--gif-frames must be at least 1, got %d' % args.gif_frames)
+    if args.undraw and args.like_original:
+        raise UserError('--undraw and --like-original exclude each other: --undraw takes the '
+                        'drawing out of the original\'s figures, --like-original puts it into ours')
     source = args.source
     _check_given('SOURCE', source, 'a run folder (save/1), a generator_epoch_<step>.h5, a grid '
                  'PNG, a folder of images or a reference name')
@@ -618,17 +667,25 @@ def run(args, argv=()):
                         'is not one' % source)
     out_dir = args.out or (os.path.join(run_dir, 'compare') if run_dir else 'compare')
 
+    def load(path, flag):
+        images = load_undrawn(path, flag) if args.undraw else None
+        if images is None:
+            return load_set(path, args.n, args.seed, flag), ''
+        if len(images) > args.n:
+            images = subsample(images, args.n, args.seed)
+        return images, ', undrawn from the original\'s figure'
+
     # Image sets first (cheap, and their errors come before TensorFlow starts), the model last.
-    ours = None
+    ours, ours_how, ref_how = None, '', ''
     if not checkpoint:
-        ours = load_set(source, args.n, args.seed, 'SOURCE')
+        ours, ours_how = load(source, 'SOURCE')
         if len(ours) < 2:
             raise UserError('SOURCE %s holds %d image; the comparison needs at least 2'
                             % (source, len(ours)))
     n = args.n if checkpoint else len(ours)
     reference = None
     if args.reference is not None:
-        reference = load_set(args.reference, args.n, args.seed, '--reference')
+        reference, ref_how = load(args.reference, '--reference')
     want = None if args.real_n is None else args.real_n + n
     real = load_real(args.real, want, args.seed)
     if len(real) < n + 2:
@@ -642,15 +699,16 @@ def run(args, argv=()):
         ours_label = '%s, step %d, latents from seed %d' % (source, step, args.seed)
         stem = 'compare_%d' % step
     else:
-        ours_label = _label(source)
+        ours_label = _label(source) + ours_how
         stem = 'compare_%s' % _stem(source)
     if args.like_original:
         ours = through_original_figure(ours)
         ours_label += ', drawn as the original drew its grids'
     labels = {'ours': ours_label, 'real': '%s, drawn with seed %d' % (args.real, args.seed)}
     if reference is not None:
-        labels['reference'] = _label(args.reference)
-    result = compare_sets(ours, real, reference, seed=args.seed, labels=labels)
+        labels['reference'] = _label(args.reference) + ref_how
+    result = compare_sets(ours, real, reference, seed=args.seed, labels=labels,
+                          fine_scale=args.fine_scale)
     result['command'] = ['compare.py'] + list(argv)
     sources = {key: references.lookup(text) for key, text in (('ours', source),
                                                                ('reference', args.reference))}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The figures of docs/reproduction.md from a long run: our grids at the original's published steps
-# against its grids and real faces, the original's grids alone, the timeline, a side-by-side picture.
+# against its grids and real faces (drawn like the original, and with no drawing), the original's
+# grids alone, the timeline, a side-by-side picture.
 # Usage: bash scripts/reproduction.sh RUN [OUT [PYTHON]]    (OUT default: RUN/reproduction)
 # STEPS="1650 1685 1720" (default) names the grids; REAL the folder of real faces (the run's data);
 # REFERENCE a folder of the original's Faces_<step>.png (default: its grids by name, original:<step>,
@@ -31,10 +32,14 @@ for s in "${steps[@]}"; do
     esac
     echo "== ours at step $s (drawn as the original drew its grids) vs its grid and real faces"
     "${compare[@]}" "$run/image/Faces_$s.png" --reference "$ref_step" --like-original --out "$out/ours"
+    echo "== ours at step $s as generated vs its grid undrawn (no drawing in either) and real faces"
+    "${compare[@]}" "$run/image/Faces_$s.png" --reference "$ref_step" --undraw --fine-scale \
+        --out "$out/ours_undrawn"
 done
 for s in 1650 1685 1720; do
-    echo "== the original's Faces_$s.png vs real faces"
+    echo "== the original's Faces_$s.png vs real faces: its tiles cut, then undrawn"
     "${compare[@]}" "$(original "$s")" --out "$out/original"
+    "${compare[@]}" "$(original "$s")" --undraw --fine-scale --out "$out/original_undrawn"
 done
 echo "== timeline over the run's checkpoints, and a GIF of its grids"
 "${compare[@]}" "$run" --step "${steps[-1]}" --like-original --timeline --out "$out/timeline"

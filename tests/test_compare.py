@@ -184,6 +184,33 @@ def test_like_original_measures_ours_after_the_original_figure(sets_on_disk, cap
     assert drawn['rows'][1]['swd'] == expected['rows'][1]['swd']
 
 
+def test_undraw_reads_the_original_figures_as_their_64_px_images(sets_on_disk, capsys):
+    """--undraw: a figure drawn like the original's is measured as the images it was drawn from,
+    other sources as usual; --fine-scale adds each set's checkerboard energy."""
+    from gan.grids import original_figure, undraw_original
+    from gan.imagesets import subsample
+    d = sets_on_disk
+    drawn = original_figure(synthetic(100, 13))
+    cv2.imwrite(str(d / 'drawn.png'), drawn[..., ::-1])
+    argv = [str(d / 'drawn.png'), '--reference', str(d / 'ours.npy'), '--real', str(d / 'real'),
+            '--n', '8', '--real-n', '16', '--out', str(d / 'out'), '--undraw', '--fine-scale']
+    assert C.main(argv) == 0
+    out = capsys.readouterr().out
+    assert 'undrawn from the original\'s figure' in out and 'fine scale' in out
+    doc = json.loads((d / 'out' / 'compare_drawn.json').read_text())
+    ours = subsample(undraw_original(drawn)[0], 8, 0)
+    real = C.load_real(str(d / 'real'), 16 + 8, 0)
+    reference = C.load_set(str(d / 'ours.npy'), 8, 0)
+    expected = C.compare_sets(ours, real, reference, fine_scale=True)
+    assert doc['rows'][1]['swd'] == expected['rows'][1]['swd']
+    assert doc['sets']['reference']['label'] == str(d / 'ours.npy')      # not a figure: as is
+    fine = doc['sets']['ours']['fine_scale']
+    assert fine['checkerboard_rms'] == pytest.approx(M.checkerboard_energy(ours)['checkerboard_rms'])
+    assert set(doc['sets']['real']['fine_scale']) == {'checkerboard_rms', 'high_rms', 'share'}
+    assert C.main(argv + ['--like-original']) == 1
+    assert 'exclude each other' in capsys.readouterr().err
+
+
 def test_unique_paths_share_one_free_suffix(tmp_path):
     assert C.unique_paths(str(tmp_path), 'c', ('.json', '.png')) == \
         [str(tmp_path / 'c.json'), str(tmp_path / 'c.png')]

@@ -108,6 +108,44 @@ def test_original_figure_has_the_original_layout():
     assert 0 < diff.mean() < 40                      # resampled: close, not equal
 
 
+def test_original_figure_draws_the_same_whatever_the_rc_interpolation():
+    """The original's drawing is matplotlib's 'antialiased' interpolation (a Hanning filter at
+    this scale), asked for explicitly: a user's matplotlibrc does not change it."""
+    import matplotlib
+    from gan.grids import original_figure
+    t = tiles(100, seed=2)
+    default = original_figure(t)
+    with matplotlib.rc_context({'image.interpolation': 'nearest'}):
+        assert (original_figure(t) == default).all()
+
+
+def test_undraw_original_recovers_the_drawn_images():
+    from gan.grids import original_figure, undraw_original
+    t = tiles(100, seed=3)
+    back, residual = undraw_original(original_figure(t))
+    assert back.shape == t.shape and back.dtype == np.uint8
+    assert residual < 0.3                                       # rounding of the figure only
+    err = back.astype(float) - t
+    assert np.sqrt(np.mean(err[:, 1:-1, 1:-1] ** 2)) < 2.0      # the cut with split_grid: ~20
+    assert np.sqrt(np.mean(err ** 2)) < 4.0                     # an edge line is nearly hidden
+    with pytest.raises(ValueError, match='1152 x 1152'):
+        undraw_original(np.zeros((1000, 1152, 3), np.uint8))
+    with pytest.raises(ValueError, match='not drawn the way'):
+        undraw_original(cv2.resize(make_grid(t, 10, 10), (1152, 1152)))
+
+
+def test_published_grids_are_this_drawing_of_64_px_images(monkeypatch):
+    """Each of the original's tiles is the drawing of some 64-px image to within rounding; with
+    another interpolation (here bilinear) the published figure is not explained."""
+    from gan import grids
+    path = reference('Faces_1720.png')
+    tiles_, residual = grids.undraw_original(path, max_residual=0.5)
+    assert residual < 0.2 and tiles_.shape == (100, 64, 64, 3)
+    monkeypatch.setattr(grids, 'ORIGINAL_INTERPOLATION', 'bilinear')
+    with pytest.raises(ValueError, match='not drawn the way'):
+        grids.undraw_original(path, max_residual=0.5)
+
+
 def test_own_grid_round_trips_exactly():
     t = tiles(100)
     assert (split_grid(make_grid(t, 10, 10)) == t).all()

@@ -1,4 +1,5 @@
-"""Download-free metrics: SWD, MS-SSIM, nearest neighbours and the Frechet distance."""
+"""Download-free metrics: SWD, MS-SSIM, nearest neighbours, checkerboard energy and the Frechet
+distance."""
 import cv2
 import numpy as np
 import pytest
@@ -119,6 +120,48 @@ def test_sliced_wasserstein_of_shifted_gaussians():
     y = (rng.randn(5000, 2) + [3.0, 0.0]).astype(np.float32)
     got = M.sliced_wasserstein(x, y, np.random.RandomState(1), repeats=4, directions=128)
     assert got == pytest.approx(3.0 * 2 / np.pi, rel=0.05)
+
+
+# -- checkerboard energy -----------------------------------------------------------------------
+CHECKER = np.where(np.add.outer(np.arange(64), np.arange(64)) % 2, 1, -1)[..., None]   # +-1
+
+
+def checkerboard(n, amplitude, grey=128):
+    """uint8 (n, 64, 64, 3): grey +- amplitude in a 1-pixel checkerboard."""
+    return np.repeat((grey + amplitude * CHECKER)[None], n, 0).repeat(3, -1).astype(np.uint8)
+
+
+def test_checkerboard_energy_of_a_pure_checkerboard_is_all_at_nyquist():
+    e = M.checkerboard_energy(checkerboard(3, 20))
+    assert e['checkerboard_rms'] == pytest.approx(20.0)        # its amplitude, in grey levels
+    assert e['high_rms'] == pytest.approx(20.0)
+    assert e['share'] == pytest.approx(1.0)
+    assert e['checkerboard'].shape == (3,)
+
+
+def test_checkerboard_energy_of_smooth_images_is_nearly_none():
+    yy, xx = np.mgrid[0:64, 0:64]
+    wave = 128 + 60 * np.cos(2 * np.pi * (3 * xx + 2 * yy) / 64.0)      # periodic, 3 cycles
+    e = M.checkerboard_energy(np.repeat(np.rint(wave)[None, ..., None], 3, -1).astype(np.uint8))
+    assert e['checkerboard_rms'] < 0.3 and e['share'] < 0.01       # rounding only
+    # non-periodic images: their wrapped edges leave a little at every frequency
+    smooth = M.checkerboard_energy(blurred(synthetic(8, 4), 2.0))
+    assert smooth['checkerboard_rms'] < 1.0 and smooth['share'] < 0.02
+
+
+def test_checkerboard_energy_is_the_2x2_periodic_part_and_adds_up():
+    """The Nyquist power equals the variance of the 2x2-phase means; a checkerboard added to
+    smooth images raises it by the checkerboard's power."""
+    x = synthetic(6, 5)
+    e = M.checkerboard_energy(x)
+    f = x.astype(np.float64)
+    phases = np.stack([f[:, i::2, j::2].mean(axis=(1, 2)) for i in (0, 1) for j in (0, 1)], 1)
+    assert e['checkerboard'] == pytest.approx(phases.var(axis=1).mean(axis=-1), rel=1e-9)
+    with_cb = np.clip(blurred(x, 2.0) * 0.8 + 25 + 10 * CHECKER, 0, 255).astype(np.uint8)
+    e2 = M.checkerboard_energy(with_cb)
+    assert 9.0 < e2['checkerboard_rms'] < 11.0 and e2['share'] > 0.5
+    with pytest.raises(ValueError):
+        M.checkerboard_energy(x[:, :63, :63])
 
 
 # -- MS-SSIM -----------------------------------------------------------------------------------
