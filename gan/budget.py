@@ -224,10 +224,12 @@ def run_queue(presets, data, out, budget, seed=1, fractions=10, starts=None, pyt
         if 'flops' not in entry:
             log('counting the FLOPs of one %s step ...' % preset)
             entry['flops'] = count_flops(preset, changes, python)
-            if cfg.g_extra_threshold:      # its extra G step, counted alone (it fires on the loss)
-                always = dict(changes or {}, g_extra_threshold=1e-9)
-                entry['flops']['extra_g_step'] = (count_flops(preset, always, python)['total']
-                                                  - entry['flops']['total'])
+            queue.save()
+        if cfg.g_extra_threshold and 'extra_g_step' not in entry['flops']:
+            # its extra G step, counted alone (it fires on the loss, so the step count lacks it)
+            always = dict(changes or {}, g_extra_threshold=1e-9)
+            entry['flops']['extra_g_step'] = (count_flops(preset, always, python)['total']
+                                              - entry['flops']['total'])
             queue.save()
         p = plan(cfg, n_images, entry['flops']['total'], budget, fractions)
         plans[preset] = p
