@@ -33,5 +33,6 @@ setup(
         'gan-sample = gan.cli:sample_main',
         'gan-compare = gan.compare:main',
         'gan-datacheck = gan.datacheck:main',
+        'gan-budget = gan.studies:main',
     ]},
 )
