@@ -101,6 +101,20 @@ def tiny_discriminator(img_shape=IMG_SHAPE):
 
 # -- the sibling projects' recipes (issue 5) ----------------------------------------------------
 
+def sigmoid(x):
+    """The logistic function accurate in float32 down to exp's underflow (x about -87), as
+    PyTorch's and TF 2.x's kernels are; the sibling discriminators' output.
+
+    TF 1.15's float32 kernel approximates sigmoid(x) - 0.5 on x clamped to [-18, 18]: its error is
+    absolute (about 2^-25), so sigmoid(-16) comes out 6.0e-8 instead of 1.1e-7, and every x below
+    -18 gives exactly 0, where a bare log(p) is -inf and PyTorch's BCELoss has no gradient. Named
+    'sigmoid', so saved models name Keras' own and load in plain Keras.
+    """
+    negative = x < 0
+    e = K.exp(tf.compat.v2.where(negative, x, -x))        # exp(-|x|): never overflows
+    return tf.compat.v2.where(negative, e / (1.0 + e), 1.0 / (1.0 + e))
+
+
 class GaussianNoise(keras.layers.GaussianNoise):
     """keras.layers.GaussianNoise whose standard deviation is a backend variable.
 
@@ -214,7 +228,7 @@ def _tf2_tutorial_discriminator(img_shape, alpha, rate, norm_first):
             model.add(layer)
         model.add(Dropout(rate))
     model.add(Flatten())
-    model.add(Dense(1, activation='sigmoid'))
+    model.add(Dense(1, activation=sigmoid))
     return model
 
 
@@ -282,7 +296,7 @@ def animefaceswithgan_discriminator(img_shape=IMG_SHAPE, init='keras'):
         model.add(LeakyReLU(alpha=0.2))
     model.add(Conv2D(1, kernel_size=4, padding='valid', use_bias=False, kernel_initializer=kernel))
     model.add(Flatten())
-    model.add(Activation('sigmoid'))
+    model.add(Activation(sigmoid))
     return model
 
 

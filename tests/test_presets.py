@@ -349,6 +349,41 @@ def test_simultaneous_scheme_does_not_grow_the_graph():
     _graph_does_not_grow(preset_gan('dcgan-yernat'))
 
 
+def test_sibling_discriminators_end_in_a_sigmoid_accurate_in_the_tails():
+    """TF 1.15's float32 sigmoid is exactly 0 below x = -18 (a bare log of it is -inf) and off by
+    up to 2^-25 above; the sibling D's end in networks.sigmoid, accurate to exp's underflow as
+    PyTorch's and TF 2's are, and saved as Keras' own 'sigmoid'."""
+    import keras.backend as K
+    from gan import networks
+    x = np.array([-87, -50, -30, -20, -18, -16, -9, 0, 9, 16, 30], np.float32)
+    t = K.constant(x)
+    p = networks.sigmoid(t)
+    p, grad = K.get_session().run([p, K.gradients(K.sum(-K.log(p)), [t])[0]])
+    exact = 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+    assert np.allclose(p, exact, rtol=1e-5, atol=0)
+    assert np.allclose(grad, exact - 1.0, rtol=1e-4, atol=1e-6)     # d(-log p)/dx = p - 1
+    for arch in ('dcgan_yernat', 'animefacesgan', 'animefaceswithgan'):
+        last = networks.build_discriminator(arch).layers[-1]
+        assert last.activation is networks.sigmoid and last.get_config()['activation'] == 'sigmoid'
+
+
+def test_bare_log_losses_are_finite_at_logit_minus_30():
+    """A D that puts every image at logit -30: the -log losses are 30 (TF 1.15's sigmoid made them
+    inf, and the NaN guard stopped animefacesgan at step 69); the TF2 originals reach inf only
+    below about -87."""
+    gan = preset_gan('animefacesgan')
+    dense = gan.discriminator.layers[-1]
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.zeros_like(kernel), np.full_like(bias, -30.0)])
+    try:
+        logs = gan.train_step(recipes.RealImages(IMAGES, gan.config).sample)
+    finally:
+        fresh_graph()                       # the step moved the preset's weights: rebuild it next time
+    assert logs['d_loss_real'] == pytest.approx(30.0, rel=1e-5)
+    assert logs['g_loss'] == pytest.approx(30.0, rel=1e-5)
+    assert logs['d_loss_fake'] == pytest.approx(0.0, abs=1e-6)
+
+
 # -- animefaceswithgan: PyTorch DCGAN, summed D loss, gates -------------------------------------
 
 def test_pytorch_adam_settings():
