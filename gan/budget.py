@@ -272,26 +272,33 @@ def run_queue(presets, data, out, budget, seed=1, fractions=10, starts=None, pyt
             if os.path.isdir(run_dir):
                 shutil.rmtree(run_dir)       # a start killed before its config.json: nothing saved
             args = ['--preset', preset, '--seed', str(seed), '--run-dir', run_dir] + common
-        code = _run_segment(queue, entry, python, args, os.path.join(out, entry['run'] + '.log'),
-                            build, log)
-        if code == 0:
-            entry['state'] = 'done'
-        elif code in (128 + signal.SIGINT, 128 + signal.SIGTERM, 130):
-            entry['state'] = 'stopped'
+        code, received = _run_segment(queue, entry, python, args,
+                                      os.path.join(out, entry['run'] + '.log'), build, log)
+        entry['state'] = outcome(code, received)
+        if entry['state'] == 'stopped':
             queue.save()
             log('queue stopped during %s at step %s; run the same command to continue'
                 % (preset, io.latest_step(run_dir)))
-            return code
-        else:
-            entry['state'] = 'failed'
+            return 128 + (received or (-code if code < 0 else code - 128))
+        if entry['state'] == 'failed':
             entry['error'] = _failure(run_dir, code)
             log('%s failed: %s' % (preset, entry['error']))
         queue.save()
     return 0
 
 
+def outcome(code, received=None):
+    """A run's state from train.py's exit status and the signal the queue received, if any:
+    'done', 'stopped' (a signal ended it: ours, forwarded, or one that killed it; the queue stops)
+    or 'failed' (it ended on its own with an error: the queue goes on)."""
+    if received is not None or code < 0 or code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        return 'stopped'
+    return 'done' if code == 0 else 'failed'
+
+
 def _run_segment(queue, entry, python, args, log_path, build, log):
-    """Run train.py once, its output appended to log_path; record the segment in the queue."""
+    """Run train.py once, its output appended to log_path; record the segment in the queue.
+    Returns its exit status and the signal the queue received meanwhile (or None)."""
     cmd = train_command(python, args)
     log('$ ' + ' '.join(cmd))
     run_dir = os.path.join(queue.folder, entry['run'])
@@ -309,13 +316,14 @@ def _run_segment(queue, entry, python, args, log_path, build, log):
         if fwd.received is not None:       # a signal came while the child started
             fwd.child.send_signal(fwd.received)
         code = fwd.child.wait()
+        received = fwd.received
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     segment.update(end=time.strftime('%Y-%m-%dT%H:%M:%S%z'), exit=code,
                    wall_seconds=round(time.time() - t0, 1),
                    cpu_seconds=round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1),
                    to_step=io.latest_step(run_dir) if os.path.isdir(run_dir) else None)
     queue.save()
-    return code
+    return code, received
 
 
 def _failure(run_dir, code):

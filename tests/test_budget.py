@@ -232,6 +232,15 @@ def test_the_published_grid_beside_a_run_is_its_project_at_the_matched_length():
     assert matched_reference('animefacesgan', 10 ** 5) is None
 
 
+def test_a_signal_stops_the_queue_whatever_the_run_exits_with():
+    assert budget.outcome(0) == 'done'
+    assert budget.outcome(1) == 'failed'                       # the NaN guard, a bad option
+    assert budget.outcome(143) == 'stopped'                    # train.py checkpointed on SIGTERM
+    assert budget.outcome(-15) == 'stopped'                    # killed before its handler was set
+    assert budget.outcome(1, received=signal.SIGTERM) == 'stopped'
+    assert budget.outcome(0, received=signal.SIGINT) == 'stopped'
+
+
 def test_queue_flags_that_it_sets_itself_are_refused(tmp_path):
     r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', 'ganime',
                         '--data', DEMO, '--out', str(tmp_path), '--steps', '5'], cwd=ROOT,
