@@ -178,6 +178,7 @@ def plot_compute(rows, floor, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     fig, ax = plt.subplots(figsize=(8, 5))
     try:
         for r in rows:
@@ -188,6 +189,8 @@ def plot_compute(rows, floor, path):
         ax.set_xlabel('training compute (PFLOP)')
         ax.set_ylabel('SWD x1e3 vs real faces (mean of 3 levels)')
         ax.set_yscale('log')
+        ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
         ax.grid(alpha=0.3, which='both')
         ax.legend(fontsize=8)
         fig.tight_layout()
