@@ -441,14 +441,16 @@ def test_summed_scheme_one_d_update_with_batch_statistics_per_pass():
 @pytest.mark.slow
 def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     """v4.1 and v4.2 build exactly v3's graph (same arch, D gated, G not); only the threshold
-    differs, which the step reads from the config, so they run on v3's GAN with their own config."""
+    (and the length: 50 epochs, not 100) differs, which the step reads from the config, so they
+    run on v3's GAN with their own config."""
     gan = preset_gan('animefaceswithgan-v3')
     assert gan.config.arch == 'animefaceswithgan_leaky'
     logs = _one_step('animefaceswithgan-v3')
     assert 'd_updated' in logs and 'g_updated' not in logs
     for name in ('animefaceswithgan-v4.1', 'animefaceswithgan-v4.2'):
         cfg = resolve(name, batch_size=BATCH, seed=1)
-        assert [k for k in Config._fields if getattr(cfg, k) != getattr(gan.config, k)] == ['preset', 'd_threshold']
+        differs = [k for k in Config._fields if getattr(cfg, k) != getattr(gan.config, k)]
+        assert differs == ['preset', 'd_threshold', 'data_epochs']
         _one_step(name, gan)
     _graph_does_not_grow(gan)
 
