@@ -116,50 +116,55 @@ def read_queue(out):
 
 
 @pytest.mark.slow
-def test_the_queue_trains_each_preset_to_the_budget_and_a_rerun_continues(tmp_path):
-    from gan import io
+def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp_path):
+    """One queue through its life: SIGTERM during the first run stops it after a checkpoint,
+    the rerun resumes that run and trains the next to the budget, the scorer reads both, and a
+    larger budget extends a finished run."""
+    from gan import io, scoreboard
     out = str(tmp_path / 'q')
-    # tiny D and G: a dcgan-yernat step is ~0.8 GFLOP, so 6e-6 PFLOP buys a few steps
-    r = queue(out, ['dcgan-yernat'], 6e-6)
+    # tiny D and G: a dcgan-yernat step is ~0.8 GFLOP, so 4e-5 PFLOP buys some fifty steps
+    p = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5, wait=False)
+    log = os.path.join(out, 'dcgan-yernat-seed1.log')
+    deadline = time.time() + 600
+    while time.time() < deadline:                       # until the first run has trained a step
+        if os.path.exists(log) and 'step 2/' in open(log).read():
+            break
+        time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 128 + signal.SIGTERM, stdout + stderr
+    assert 'TFLOP/step' in stdout
+    doc = read_queue(out)
+    assert doc['runs']['dcgan-yernat']['state'] == 'stopped'
+    assert doc['runs']['animefacesgan']['state'] == 'waiting'   # the queue did not go on
+    run_dir = os.path.join(out, 'dcgan-yernat-seed1')
+    plan = doc['runs']['dcgan-yernat']['plan']
+    stopped = io.latest_step(run_dir)
+    assert 2 <= stopped < plan['steps']
+
+    r = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5)
     assert r.returncode == 0, r.stdout + r.stderr
     assert_quiet_exit(r.stderr)
-    assert 'TFLOP/step' in r.stdout
     doc = read_queue(out)
-    plan = doc['runs']['dcgan-yernat']['plan']
-    run_dir = os.path.join(out, 'dcgan-yernat-seed1')
-    assert doc['runs']['dcgan-yernat']['state'] == 'done'
-    assert io.latest_step(run_dir) == plan['steps'] >= 3
+    assert doc['runs']['dcgan-yernat']['segments'][-1]['from_step'] == stopped
+    assert [doc['runs'][k]['state'] for k in ('dcgan-yernat', 'animefacesgan')] == ['done', 'done']
+    assert io.latest_step(run_dir) == plan['steps']
     assert set(io.checkpoint_steps(os.path.join(run_dir, 'weight'))) >= set(plan['fraction_steps'])
-
-    # a rerun with one more preset skips the finished run and trains the new one
-    r = queue(out, ['dcgan-yernat', 'animefacesgan'], 6e-6)
-    assert r.returncode == 0, r.stdout + r.stderr
-    doc = read_queue(out)
-    assert len(doc['runs']['dcgan-yernat']['segments']) == 1
-    assert doc['runs']['animefacesgan']['state'] == 'done'
-
-    # a larger budget resumes the finished run from its last checkpoint to the new step count
-    r = queue(out, ['dcgan-yernat'], 12e-6)
-    assert r.returncode == 0, r.stdout + r.stderr
-    doc = read_queue(out)
-    seg = doc['runs']['dcgan-yernat']['segments'][-1]
-    assert seg['from_step'] == plan['steps'] and '--resume' in seg['command']
-    assert io.latest_step(run_dir) == doc['runs']['dcgan-yernat']['plan']['steps'] > plan['steps']
     steps = [int(r['step']) for r in io.read_history(os.path.join(run_dir, 'history.csv'))]
-    assert steps == sorted(set(steps))                  # one history, no step twice
+    assert steps == sorted(set(steps)) and steps[-1] == plan['steps']  # one history, no step twice
 
     # the scorer: every kept checkpoint of the budget's tenths, scored once and then cached
-    from gan import scoreboard
     lines = []
     result = scoreboard.score(out, DEMO, str(tmp_path / 'score'), n=8, real_n=40, faces=4,
                               published=False, log=lines.append)
     runs = {r['preset']: r for r in result['runs']}
     assert sorted(runs) == ['animefacesgan', 'dcgan-yernat']
     yernat = runs['dcgan-yernat']
-    assert [p['step'] for p in yernat['points']] == doc['runs']['dcgan-yernat']['plan']['fraction_steps']
-    for p in yernat['points']:
-        assert p['pflop'] == pytest.approx(p['step'] * yernat['flops_per_step'] / 1e15)
-        assert p['n'] == 8 and p['swd']['mean'] > 0 and set(p['swd']) == {'64', '32', '16', 'mean'}
+    assert [p['step'] for p in yernat['points']] == plan['fraction_steps']
+    for point in yernat['points']:
+        assert point['pflop'] == pytest.approx(point['step'] * yernat['flops_per_step'] / 1e15)
+        assert point['n'] == 8 and point['swd']['mean'] > 0
+        assert set(point['swd']) == {'64', '32', '16', 'mean'}
     assert yernat['cpu_hours'] > 0 and yernat['builds']
     for name in ('scores.json', 'table.md', 'swd_vs_compute.png', 'at_budget.jpg'):
         assert os.path.getsize(str(tmp_path / 'score' / name)) > 0
@@ -173,63 +178,21 @@ def test_the_queue_trains_each_preset_to_the_budget_and_a_rerun_continues(tmp_pa
     with pytest.raises(budget.UserError):                              # never overwrites
         scoreboard.score(out, DEMO, str(tmp_path / 'score2'), n=8, real_n=40, published=False)
 
+    # a larger budget resumes the finished run from its last checkpoint to the new step count
+    r = queue(out, ['dcgan-yernat'], 5e-5)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = read_queue(out)
+    seg = doc['runs']['dcgan-yernat']['segments'][-1]
+    assert seg['from_step'] == plan['steps'] and '--resume' in seg['command']
+    assert io.latest_step(run_dir) == doc['runs']['dcgan-yernat']['plan']['steps'] > plan['steps']
+    assert len(doc['runs']['animefacesgan']['segments']) == 1          # not run again
+
     # another data folder is another queue
     r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets',
                         'dcgan-yernat', '--data', os.path.join(ROOT, 'data'), '--out', out] + TINY,
                        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     assert r.returncode == 1 and 'Error: the queue in' in r.stderr
-
-
-@pytest.mark.slow
-def test_sigterm_stops_the_queue_after_a_checkpoint_and_the_rerun_finishes(tmp_path):
-    from gan import io
-    out = str(tmp_path / 'q')
-    p = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5, wait=False)
-    log = os.path.join(out, 'dcgan-yernat-seed1.log')
-    deadline = time.time() + 600
-    while time.time() < deadline:                       # until the first run has trained a step
-        if os.path.exists(log) and 'step 2/' in open(log).read():
-            break
-        time.sleep(0.5)
-    p.send_signal(signal.SIGTERM)
-    stdout, stderr = p.communicate(timeout=300)
-    assert p.returncode == 128 + signal.SIGTERM, stdout + stderr
-    doc = read_queue(out)
-    assert doc['runs']['dcgan-yernat']['state'] == 'stopped'
-    assert doc['runs']['animefacesgan']['state'] == 'waiting'   # the queue did not go on
-    run_dir = os.path.join(out, 'dcgan-yernat-seed1')
-    stopped = io.latest_step(run_dir)
-    assert 2 <= stopped < doc['runs']['dcgan-yernat']['plan']['steps']
-    r = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5)
-    assert r.returncode == 0, r.stdout + r.stderr
-    doc = read_queue(out)
-    assert doc['runs']['dcgan-yernat']['segments'][-1]['from_step'] == stopped
-    assert [doc['runs'][k]['state'] for k in ('dcgan-yernat', 'animefacesgan')] == ['done', 'done']
-
-
-def test_spent_compute_adds_the_extra_g_steps_history_records(tmp_path):
-    from gan import io
-    from gan.scoreboard import spent_flops
-    run = str(tmp_path)
-    for step, g_steps in ((5, 1.0), (10, 1.4), (15, 2.0)):      # blocks of 5 steps: 0, 2, 5 extra
-        io.append_history(os.path.join(run, 'history.csv'),
-                          {'step': step, 'd_loss_real': 0, 'd_loss_fake': 0, 'd_acc_real': 0,
-                           'd_acc_fake': 0, 'g_loss': 0, 'g_steps': g_steps})
-    flops = {'total': 10.0, 'extra_g_step': 3.0}
-    assert spent_flops(run, flops, 10) == pytest.approx(100 + 3 * 2)
-    assert spent_flops(run, flops, 15) == pytest.approx(150 + 3 * 7)
-    assert spent_flops(run, {'total': 10.0}, 15) == 150
-
-
-def test_the_published_grid_beside_a_run_is_its_project_at_the_matched_length():
-    from gan.scoreboard import matched_reference
-    assert matched_reference('animefaceswithgan-v4.3', 386194).name == 'animefaceswithgan-v4.3:5'
-    assert matched_reference('animefaceswithgan-v4.3', 70000).name == 'animefaceswithgan-v4.3:1'
-    assert matched_reference('animefaceswithgan-v1', 386194).name == 'animefaceswithgan-v1:10'
-    assert matched_reference('gan_animation', 10 ** 6).name == 'original:1720'
-    assert matched_reference('ganime', 10 ** 5).name == 'ganime:final'
-    assert matched_reference('animefacesgan', 10 ** 5) is None
 
 
 def test_a_signal_stops_the_queue_whatever_the_run_exits_with():
