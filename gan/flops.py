@@ -25,13 +25,20 @@ class _ShapeOnlyGraph(object):
 
     def get_tensor_by_name(self, name):
         import tensorflow as tf
-        static = self.graph.get_tensor_by_name(name)
         known = self.shapes.get(name)
+        shape = (tf.TensorShape(known) if known is not None
+                 else self.graph.get_tensor_by_name(name).get_shape())
+        return _Shaped(shape)
 
-        class _Tensor(object):
-            def get_shape(self):
-                return tf.TensorShape(known) if known is not None else static.get_shape()
-        return _Tensor()
+
+class _Shaped(object):
+    """A tensor as the registered flop functions see it: its shape."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def get_shape(self):
+        return self.shape
 
 
 def _shapes_of_run(run_metadata, feeds):

@@ -88,6 +88,7 @@ def run_rows(folder, real, log=print):
         if not os.path.isdir(os.path.join(run_dir, 'weight')):
             continue
         plan = entry['plan']
+        cfg = resolve(preset, **entry.get('changes', {}))
         kept = set(io.checkpoint_steps(os.path.join(run_dir, 'weight')))
         wanted = sorted(kept & (set(plan['fraction_steps']) | {s for _, s in plan['image_steps']}))
         points = []
@@ -99,7 +100,8 @@ def run_rows(folder, real, log=print):
                 cache[key] = score_set(images, real.rest, real.seed)
                 io.write_json(cache_path, cache)
             points.append(dict(cache[key], step=step,
-                               pflop=spent_flops(run_dir, entry['flops'], step) / PFLOP))
+                               pflop=spent_flops(run_dir, entry['flops'], step) / PFLOP,
+                               images=images_seen(cfg, doc['images'], step)))
         segments = entry.get('segments', [])
         rows.append({
             'preset': preset, 'project': PRESET_NOTES.get(preset, ('?', ''))[0],
@@ -135,7 +137,7 @@ def _fmt_swd(s):
     return '%.1f / %.1f / %.1f | **%.1f**' % (s['64'], s['32'], s['16'], s['mean'])
 
 
-def markdown_tables(doc, rows, published, real):
+def markdown_tables(rows, published, real):
     """The two tables as Markdown: the runs at their last scored checkpoint, then the published
     grids, each with its real-vs-real floor at the same set size."""
     out = ['Real set: %d faces of %s (seed %d); generated sets: %d faces (latents from seed %d). '
@@ -148,17 +150,14 @@ def markdown_tables(doc, rows, published, real):
             '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
             '| real vs real (floor) | | | | | | | %s | %.3f | %.3f | %d |'
             % (_fmt_swd(f['swd']), f['ms_ssim'], f['nn']['median'], f['nn']['near_copies'])]
-    n_images = doc.get('images')
     for r in rows:
         if not r['points']:
             continue
         p = r['points'][-1]
-        cfg = resolve(r['preset'], **doc['runs'][r['preset']].get('changes', {}))
-        seen = images_seen(cfg, n_images, p['step']) if n_images else None
         status = '' if p['step'] >= r['plan']['steps'] else ' (of %d)' % r['plan']['steps']
         out.append('| `%s` | %s | %.3f | %d%s | %.2f | %s | %.1f (%s) | %s | %.3f | %.3f | %d |' % (
             r['preset'], r['project'], r['flops_per_step'] / 1e12, p['step'], status, p['pflop'],
-            '{:,}'.format(seen) if seen is not None else '?', r['cpu_hours'],
+            '{:,}'.format(p['images']), r['cpu_hours'],
             ', '.join(r['builds']) or '?', _fmt_swd(p['swd']), p['ms_ssim'], p['nn']['median'],
             p['nn']['near_copies']))
     if published:
@@ -212,7 +211,7 @@ def matched_reference(preset, step_images):
     return refs[-1]
 
 
-def picture(folder, rows, doc, path, faces=25, seed=0, log=print):
+def picture(folder, rows, path, faces=25, seed=0, log=print):
     """One row per recipe: its faces at the last scored checkpoint beside its authors' published
     grid (tiles cut from it) when there is one. JPEG."""
     import cv2
@@ -222,10 +221,8 @@ def picture(folder, rows, doc, path, faces=25, seed=0, log=print):
             continue
         step = r['points'][-1]['step']
         ours, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed, step=step)
-        cfg = resolve(r['preset'], **doc['runs'][r['preset']].get('changes', {}))
-        seen = images_seen(cfg, doc.get('images') or 0, step)
         panels = [('%s, step %d (%.2f PFLOP)' % (r['preset'], step, r['points'][-1]['pflop']), ours)]
-        ref = matched_reference(r['preset'], seen)
+        ref = matched_reference(r['preset'], r['points'][-1]['images'])
         if ref is not None:
             try:
                 panels.append(('%s (published, %s)' % (ref.name, ref.published),
@@ -254,14 +251,14 @@ def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, publis
     pub = published_rows(real, log=log) if published else []
     os.makedirs(out)
     floor = real.floor(n)
-    table = markdown_tables(doc, rows, pub, real)        # computes the floor at every set size
+    table = markdown_tables(rows, pub, real)        # computes the floor at every set size
     result = {'queue': doc, 'runs': rows, 'published': pub, 'floor': floor,
               'floors': {str(k): real.floor(k) for k in sorted({n} | {r['n'] for r in pub})},
               'real': {'folder': real_folder, 'real_n': real_n, 'n': n, 'seed': seed}}
     io.write_json(os.path.join(out, 'scores.json'), result)
     io.atomic_write_bytes(os.path.join(out, 'table.md'), table.encode('utf-8'))
     plot_compute(rows, floor['swd']['mean'], os.path.join(out, 'swd_vs_compute.png'))
-    picture(folder, rows, doc, os.path.join(out, 'at_budget.jpg'), faces=faces, seed=seed, log=log)
+    picture(folder, rows, os.path.join(out, 'at_budget.jpg'), faces=faces, seed=seed, log=log)
     log(table)
     log('wrote %s: scores.json, table.md, swd_vs_compute.png, at_budget.jpg' % out)
     return result
