@@ -1,5 +1,7 @@
 """The equal-compute table: a queue's runs and the siblings' published grids scored against one
 real set, SWD against compute, and each recipe's faces at the budget beside its authors'."""
+import glob
+import hashlib
 import json
 import os
 
@@ -8,11 +10,13 @@ import numpy as np
 from . import io, references
 from . import metrics as M
 from .budget import PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen
-from .compare import (_diversity, _nn_dict, _swd_dict, generate_from_checkpoint, load_real,
-                      side_by_side, split_real)
+from .compare import (_diversity, _nn_dict, _swd_dict, _write_png, generate_from_checkpoint,
+                      load_real, side_by_side, split_real)
 from .config import PRESET_NOTES, UserError, resolve
+from .grids import make_grid
 
 SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
+RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from its queue (see save_records)
 
 
 def score_set(images, real, seed=0):
@@ -38,6 +42,14 @@ class RealSet(object):
 
     def key(self):
         return '%s|%d|%d|%d' % (os.path.abspath(self.folder), self.n, self.real_n, self.seed)
+
+    def identity(self):
+        """What a record's scores depend on, independent of where the folder lies: set sizes,
+        seed and a digest of the decoded pixels."""
+        h = hashlib.sha256(self.rest.tobytes())
+        h.update(self.held.tobytes())
+        return {'data': os.path.basename(os.path.normpath(self.folder)), 'n': self.n,
+                'real_n': self.real_n, 'seed': self.seed, 'pixels_sha256': h.hexdigest()}
 
     def floor(self, k):
         """Real vs real at set size k: the first k held-out faces against the real set."""
@@ -114,6 +126,80 @@ def run_rows(folder, real, log=print):
             'started_from': min((s['from_step'] or 0 for s in segments), default=0),
         })
     return doc, rows
+
+
+def _faces_grid(images):
+    side = int(np.ceil(np.sqrt(len(images))))
+    return make_grid(images, side, side, margin=0, gap=0), side
+
+
+def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
+    """Keep each queue run's row (plan, cost, scored points) and its faces at the last scored
+    checkpoint as `<run>-step<k>.record.json` and `.png` in `records_dir`, small enough to commit:
+    a later scoring reads them when the run folder itself is gone. Existing records are kept."""
+    os.makedirs(records_dir, exist_ok=True)
+    written = []
+    for r in rows:
+        if not r['points'] or 'record' in r:
+            continue
+        step = r['points'][-1]['step']
+        stem = os.path.join(records_dir, '%s-step%d' % (r['run'], step))
+        if os.path.exists(stem + RECORD_SUFFIX):
+            log('kept %s (a record of that step exists)' % (stem + RECORD_SUFFIX))
+            continue
+        images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed, step=step)
+        grid, side = _faces_grid(images)
+        _write_png(stem + '.png', grid)
+        io.write_json(stem + RECORD_SUFFIX, dict(r, real=real.identity(), faces={
+            'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed}))
+        written.append(stem + RECORD_SUFFIX)
+        log('wrote %s' % (stem + RECORD_SUFFIX))
+    return written
+
+
+def load_records(records_dir, real, log=print):
+    """The records in `records_dir` made against this real set: per preset the one with the most
+    steps, each row marked with its file. Records of another real set are skipped, and said."""
+    if not os.path.isdir(records_dir):
+        raise UserError('--records %s is not a folder' % records_dir)
+    best, want = {}, real.identity()
+    for path in sorted(glob.glob(os.path.join(records_dir, '*' + RECORD_SUFFIX))):
+        try:
+            with open(path) as f:
+                r = json.load(f)
+            last = r['points'][-1]['step']
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise UserError('%s is not a record (%s); remove it or make it again with '
+                            '`budget.py score --records`' % (path, e))
+        if r.get('real') != want:
+            log('skipped %s: scored against another real set (%s)' % (path, r.get('real')))
+            continue
+        if r['preset'] not in best or last > best[r['preset']]['points'][-1]['step']:
+            best[r['preset']] = dict(r, record=path)
+    return [best[k] for k in sorted(best)]
+
+
+def record_faces(row):
+    """The faces a record keeps, (N, 64, 64, 3) uint8, cut from its gapless PNG."""
+    import cv2
+    path = os.path.join(os.path.dirname(row['record']), row['faces']['file'])
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise UserError('cannot read %s (the faces of %s)' % (path, row['record']))
+    side = bgr.shape[1] // row['faces']['cols']
+    tiles = bgr[..., ::-1].reshape(-1, side, row['faces']['cols'], side, 3).swapaxes(1, 2)
+    return np.ascontiguousarray(tiles.reshape(-1, side, side, 3)[:row['faces']['n']])
+
+
+def merge_rows(queue_rows, record_rows):
+    """One row per preset: the queue's, unless a record has scored more steps."""
+    rows = {r['preset']: r for r in queue_rows}
+    for r in record_rows:
+        mine = rows.get(r['preset'])
+        if mine is None or not mine['points'] or r['points'][-1]['step'] > mine['points'][-1]['step']:
+            rows[r['preset']] = r
+    order = [r['preset'] for r in queue_rows] + sorted(set(rows) - {r['preset'] for r in queue_rows})
+    return [rows[k] for k in order]
 
 
 def published_rows(real, names=None, log=print):
@@ -220,7 +306,11 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
         if not r['points']:
             continue
         step = r['points'][-1]['step']
-        ours, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed, step=step)
+        if 'record' in r:
+            ours = record_faces(r)[:faces]
+        else:
+            ours, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
+                                               step=step)
         panels = [('%s, step %d (%.2f PFLOP)' % (r['preset'], step, r['points'][-1]['pflop']), ours)]
         ref = matched_reference(r['preset'], r['points'][-1]['images'])
         if ref is not None:
@@ -241,13 +331,21 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
     io.atomic_write_bytes(path, buf.tobytes())
 
 
-def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, published=True, log=print):
-    """Score a queue: scores.json, table.md, swd_vs_compute.png and at_budget.jpg under `out`
-    (a new folder: nothing is overwritten)."""
+def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, published=True,
+          records=None, log=print):
+    """Score a queue (`folder`, or None) and the records in `records` (a folder, or None; the
+    queue's runs are recorded there too): scores.json, table.md, swd_vs_compute.png and
+    at_budget.jpg under `out` (a new folder: nothing is overwritten)."""
+    if folder is None and records is None:
+        raise UserError('give a queue folder, --records, or both')
     if os.path.exists(out):
         raise UserError('%s exists; choose a new --out (nothing is overwritten)' % out)
     real = RealSet(real_folder, n, real_n, seed)
-    doc, rows = run_rows(folder, real, log)
+    doc, rows = run_rows(folder, real, log) if folder is not None else (None, [])
+    if records is not None:
+        kept = load_records(records, real, log) if os.path.exists(records) else []
+        save_records(folder, rows, real, records, faces=faces, seed=seed, log=log)
+        rows = merge_rows(rows, kept)
     pub = published_rows(real, log=log) if published else []
     os.makedirs(out)
     floor = real.floor(n)

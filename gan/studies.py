@@ -30,10 +30,15 @@ def parser():
                    help='interpreter that trains (default: this one), e.g. .venv37-intel/bin/python')
     r.add_argument('--dry-run', action='store_true', help='print the plan and exit')
     s = sub.add_parser('score', help="score a queue's runs and the published grids against real faces")
-    s.add_argument('queue', help='the --out folder of `budget.py run`')
+    s.add_argument('queue', nargs='?', default=None,
+                   help='the --out folder of `budget.py run` (optional with --records)')
     s.add_argument('--real', required=True, help='folder of real faces (the data the runs trained on)')
     s.add_argument('--out', default=None, help='new folder for the results (default: QUEUE/score, '
                    'then score_2, ...)')
+    s.add_argument('--records', default=None, metavar='DIR',
+                   help="folder of run records: each queue run's scores and faces are kept there "
+                   '(small files to commit), and the records of runs whose folders are gone join '
+                   'the table')
     s.add_argument('--n', type=int, default=100, help='faces generated per checkpoint (default: 100)')
     s.add_argument('--real-n', type=int, default=1000, help='real faces in the real set (default: 1000)')
     s.add_argument('--seed', type=int, default=0, help='seed of the real draw and the latents (default: 0)')
@@ -96,13 +101,17 @@ def main(argv=None):
 def _score(args, extra):
     if args.n < 2 or args.real_n < 2 or args.faces < 1:
         raise UserError('--n and --real-n must be at least 2, --faces at least 1')
+    if args.queue is None and args.records is None:
+        raise UserError('give the queue folder, --records DIR, or both')
     out = args.out
+    if out is None and args.queue is None:
+        raise UserError('--out is needed when no queue folder is given')
     if out is None:
         k, out = 1, os.path.join(args.queue, 'score')
         while os.path.exists(out):
             k += 1
             out = os.path.join(args.queue, 'score_%d' % k)
     score(args.queue, args.real, out, n=args.n, real_n=args.real_n, seed=args.seed,
-          faces=args.faces, published=args.published,
+          faces=args.faces, published=args.published, records=args.records,
           log=lambda m: (print(m), sys.stdout.flush()))
     return 0

@@ -6,11 +6,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, assert_quiet_exit
 
 from gan import budget
+from gan.compare import generate_from_checkpoint
 from gan.config import resolve
 
 DEMO = os.path.join(ROOT, 'data', 'demo')        # 300 faces
@@ -178,6 +180,21 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     with pytest.raises(budget.UserError):                              # never overwrites
         scoreboard.score(out, DEMO, str(tmp_path / 'score2'), n=8, real_n=40, published=False)
 
+    # records: the runs' rows and faces kept apart, and a table made from them alone
+    records = str(tmp_path / 'records')
+    kept = scoreboard.score(out, DEMO, str(tmp_path / 'score3'), n=8, real_n=40, faces=4,
+                            published=False, records=records, log=lines.append)
+    assert sorted(os.listdir(records)) == sorted(
+        '%s-step%d%s' % (r['run'], r['points'][-1]['step'], ext)
+        for r in kept['runs'] for ext in ('.png', scoreboard.RECORD_SUFFIX))
+    alone = scoreboard.score(None, DEMO, str(tmp_path / 'score4'), n=8, real_n=40, faces=4,
+                             published=False, records=records, log=lines.append)
+    assert [r['preset'] for r in alone['runs']] == sorted(runs)
+    assert [r['points'] for r in alone['runs']] == [runs[k]['points'] for k in sorted(runs)]
+    assert open(str(tmp_path / 'score4' / 'table.md')).read().count('`dcgan-yernat`') == 1
+    faces, _ = generate_from_checkpoint(run_dir, n=4, seed=0, step=plan['steps'])
+    assert np.array_equal(scoreboard.record_faces(alone['runs'][1]), faces)
+
     # a larger budget resumes the finished run from its last checkpoint to the new step count
     r = queue(out, ['dcgan-yernat'], 5e-5)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -193,6 +210,44 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
                        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     assert r.returncode == 1 and 'Error: the queue in' in r.stderr
+
+
+def _record(folder, preset, step, identity, faces):
+    from gan import scoreboard
+    stem = os.path.join(folder, '%s-seed1-step%d' % (preset, step))
+    scoreboard._write_png(stem + '.png', scoreboard._faces_grid(faces)[0])
+    row = {'preset': preset, 'run': preset + '-seed1', 'points': [{'step': step}], 'real': identity,
+           'faces': {'file': os.path.basename(stem) + '.png', 'n': len(faces), 'cols': 3, 'seed': 0}}
+    with open(stem + scoreboard.RECORD_SUFFIX, 'w') as f:
+        json.dump(row, f)
+
+
+def test_records_of_the_same_real_set_give_each_preset_its_longest_run(tmp_path):
+    from gan import scoreboard
+    real = scoreboard.RealSet(DEMO, 8, real_n=40)
+    rng = np.random.RandomState(0)
+    faces = rng.randint(0, 256, (7, 64, 64, 3)).astype(np.uint8)   # 7 on a 3x3 grid
+    folder = str(tmp_path)
+    _record(folder, 'ganime', 100, real.identity(), faces)
+    _record(folder, 'ganime', 300, real.identity(), faces[::-1])
+    other = dict(real.identity(), pixels_sha256='0' * 64)
+    _record(folder, 'dcgan-yernat', 500, other, faces)
+    said = []
+    rows = scoreboard.load_records(folder, real, log=said.append)
+    assert [(r['preset'], r['points'][-1]['step']) for r in rows] == [('ganime', 300)]
+    assert len(said) == 1 and 'dcgan-yernat-seed1-step500' in said[0] and 'another real set' in said[0]
+    assert np.array_equal(scoreboard.record_faces(rows[0]), faces[::-1])
+    # a queue's run wins unless a record has scored more steps
+    queue_rows = [{'preset': 'ganime', 'points': [{'step': 200}]}, {'preset': 'animefacesgan', 'points': []}]
+    merged = scoreboard.merge_rows(queue_rows, rows)
+    assert [(r['preset'], 'record' in r) for r in merged] == [('ganime', True), ('animefacesgan', False)]
+    assert scoreboard.merge_rows([{'preset': 'ganime', 'points': [{'step': 400}]}], rows)[0]['points'][0]['step'] == 400
+    # the same pixels give the same identity; a broken record is named
+    assert scoreboard.RealSet(DEMO, 8, real_n=40).identity() == real.identity()
+    with open(os.path.join(folder, 'x' + scoreboard.RECORD_SUFFIX), 'w') as f:
+        f.write('{"points": []}')
+    with pytest.raises(budget.UserError, match='x.record.json is not a record'):
+        scoreboard.load_records(folder, real)
 
 
 def test_a_signal_stops_the_queue_whatever_the_run_exits_with():
