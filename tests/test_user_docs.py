@@ -73,3 +73,25 @@ def test_committed_images_and_timeline_titles_carry_no_machine_paths():
     assert run_name('/home/alice/runs/save/1') == 'save/1'
     title = timeline_title({'run': '/root/runs/gan_animation-seed1', 'n': 100, 'seed': 0})
     assert title == 'runs/gan_animation-seed1: 100 images per checkpoint, seed 0'
+
+
+def _anchors(name):
+    """The anchors a Markdown file offers: GitHub's slug of each heading and explicit ids."""
+    found = set()
+    for line in _lines(name):
+        if line.startswith('#'):
+            text = line.lstrip('#').strip().lower()
+            found.add(re.sub(r'[^\w\- ]', '', text).replace(' ', '-'))
+        found.update(re.findall(r'<a id="([^"]+)">', line))
+    return found
+
+
+def test_links_between_docs_reach_their_anchors():
+    broken = []
+    for name in DOCS:
+        for i, line in enumerate(_lines(name)):
+            for target, anchor in re.findall(r'\]\(([\w./-]*\.md)#([\w.-]+)\)', line):
+                path = os.path.normpath(os.path.join(os.path.dirname(name), target))
+                if os.path.exists(os.path.join(ROOT, path)) and anchor not in _anchors(path):
+                    broken.append('%s:%d: %s#%s' % (name, i + 1, target, anchor))
+    assert not broken, 'links to anchors that do not exist:\n' + '\n'.join(broken)
