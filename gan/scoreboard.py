@@ -38,7 +38,7 @@ class RealSet(object):
             raise UserError('--real %s has %d images; the table needs %d (%d real, %d held out)'
                             % (folder, len(pool), real_n + hold, real_n, hold))
         self.held, self.rest = split_real(pool, hold, seed)
-        self._floors = {}
+        self._floors, self._digest = {}, None
 
     def key(self):
         return '%s|%d|%d|%d' % (os.path.abspath(self.folder), self.n, self.real_n, self.seed)
@@ -46,10 +46,12 @@ class RealSet(object):
     def identity(self):
         """What a record's scores depend on, independent of where the folder lies: set sizes,
         seed and a digest of the decoded pixels."""
-        h = hashlib.sha256(self.rest.tobytes())
-        h.update(self.held.tobytes())
+        if self._digest is None:
+            h = hashlib.sha256(self.rest.tobytes())
+            h.update(self.held.tobytes())
+            self._digest = h.hexdigest()
         return {'data': os.path.basename(os.path.normpath(self.folder)), 'n': self.n,
-                'real_n': self.real_n, 'seed': self.seed, 'pixels_sha256': h.hexdigest()}
+                'real_n': self.real_n, 'seed': self.seed, 'pixels_sha256': self._digest}
 
     def floor(self, k):
         """Real vs real at set size k: the first k held-out faces against the real set."""
