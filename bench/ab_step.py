@@ -5,6 +5,7 @@
     .venv37/bin/python bench/ab_step.py --unroll-steps 10 --steps 3 --repeats 2 --json out.json
     .venv37/bin/python bench/ab_step.py --variants fused:0:0,fused:0:0:MALLOC_MMAP_THRESHOLD_=131072
     .venv37/bin/python bench/ab_step.py --variants fused:0:0,fused:0:0@.venv37-intel/bin/python
+    .venv37-intel/bin/python bench/ab_step.py --preset dcgan-yernat --variants fused:0:0,fused:2:1,fused:1:2
 
 A variant is EXECUTION:INTRA:INTER[:NAME=VALUE...][@PYTHON] (bench/variants.py): thread counts
 (0 = TF's choice), then optional settings: a gan.Config option in lower case (`kernels=fast`) or
@@ -29,18 +30,22 @@ from variants import ROOT, default_data, parse_variant, run
 def worker(args):
     sys.path.insert(0, ROOT)
     from gan import GAN, Config, backend
+    from gan.config import resolve
     from gan.data import load_images
     from gan.gan import to_float
     v = parse_variant(args.worker)
     images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
     backend.setup(args.seed, intra_threads=v.intra, inter_threads=v.inter)
-    cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
-                 arch=args.arch, execution=v.execution)._replace(**v.options)
+    if args.preset:          # the preset's own batch, networks and scheme
+        cfg = resolve(args.preset, seed=args.seed, execution=v.execution)._replace(**v.options)
+    else:
+        cfg = Config(seed=args.seed, batch_size=args.batch_size, unroll_steps=args.unroll_steps,
+                     arch=args.arch, execution=v.execution)._replace(**v.options)
     t0 = time.perf_counter()
     gan = GAN(cfg)
 
     def sample(n, rng):
-        return to_float(images[rng.randint(0, len(images), n)])
+        return to_float(images[rng.randint(0, len(images), n)], cfg)
     for _ in range(args.warmup):
         gan.train_step(sample)
     warm = time.perf_counter() - t0
@@ -64,6 +69,8 @@ def main(argv=None):
     p.add_argument('--batch-size', type=int, default=256)
     p.add_argument('--unroll-steps', type=int, default=10)
     p.add_argument('--arch', default='gan_animation')
+    p.add_argument('--preset', default=None, help='time this preset (train.py --list-presets) '
+                   'instead of --batch-size/--unroll-steps/--arch')
     p.add_argument('--warmup', type=int, default=1, help='untimed steps per worker, the first '
                    'one building the graph')
     p.add_argument('--steps', type=int, default=2, help='timed steps per worker')
@@ -77,9 +84,10 @@ def main(argv=None):
     if args.worker:
         return worker(args)
     variants = args.variants.split(',')
-    print('%s | batch %d, unroll %d, arch %s, %d timed steps x %d repeats | %s'
-          % (time.strftime('%Y-%m-%d %H:%M:%S'), args.batch_size, args.unroll_steps, args.arch,
-             args.steps, args.repeats, args.data), flush=True)
+    what = ('preset %s' % args.preset if args.preset else 'batch %d, unroll %d, arch %s'
+            % (args.batch_size, args.unroll_steps, args.arch))
+    print('%s | %s, %d timed steps x %d repeats | %s'
+          % (time.strftime('%Y-%m-%d %H:%M:%S'), what, args.steps, args.repeats, args.data), flush=True)
     runs = {v: [] for v in variants}
     for r in range(args.repeats):
         for v in variants:

@@ -129,6 +129,38 @@ def run_name(preset, seed):
     return '%s-seed%d' % (preset, seed)
 
 
+# Config fields that change how a run is kept, logged or executed, not its recipe's math.
+NOT_RECIPE = frozenset(('sample_interval', 'checkpoint_interval', 'history_interval',
+                        'keep_checkpoints', 'milestone_interval', 'milestone_steps', 'grid_size',
+                        'data', 'out', 'seed', 'deterministic', 'sample_epochs',
+                        'checkpoint_epochs', 'execution', 'kernels', 'tensorboard'))
+
+
+def recipe_changes_of(preset, changes=None):
+    """The `changes` (Config fields) that make another recipe of `preset`, sorted: those that
+    differ from the preset's own values and are not bookkeeping (NOT_RECIPE)."""
+    own = resolve(preset)._asdict()
+    return [(k, v) for k, v in sorted((changes or {}).items())
+            if k not in NOT_RECIPE and own.get(k) != v]
+
+
+def _flag_value(v):
+    return '%g' % v if isinstance(v, float) else str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def recipe_name(preset, changes=None):
+    """The recipe a queue run trains, as its train.py flags: the preset alone, or e.g.
+    'animefaceswithgan-v4.3 --g-threshold 0 --g-extra-threshold 4'."""
+    return ' '.join([preset] + ['--%s %s' % (k.replace('_', '-'), _flag_value(v))
+                                for k, v in recipe_changes_of(preset, changes)])
+
+
+def recipe_slug(preset, changes=None):
+    """recipe_name as a file name: 'animefaceswithgan-v4.3+g-threshold=0+g-extra-threshold=4'."""
+    return '+'.join([preset] + ['%s=%s' % (k.replace('_', '-'), _flag_value(v))
+                                for k, v in recipe_changes_of(preset, changes)])
+
+
 class Queue(object):
     """The queue's record (queue.json in its folder): its data and seed, and per preset the plan,
     the run folder, the state ('waiting', 'running', 'done', 'failed') and every segment run

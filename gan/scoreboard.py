@@ -9,7 +9,8 @@ import numpy as np
 
 from . import io, references
 from . import metrics as M
-from .budget import PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen
+from .budget import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
+                     recipe_slug)
 from .compare import (_diversity, _nn_dict, _swd_dict, _write_png, generate_from_checkpoint,
                       load_real, side_by_side, split_real)
 from .config import PRESET_NOTES, UserError, resolve
@@ -118,7 +119,8 @@ def run_rows(folder, real, log=print):
                                images=images_seen(cfg, doc['images'], step)))
         segments = entry.get('segments', [])
         rows.append({
-            'preset': preset, 'project': PRESET_NOTES.get(preset, ('?', ''))[0],
+            'preset': preset, 'recipe': recipe_name(preset, entry.get('changes')),
+            'slug': recipe_slug(preset, entry.get('changes')), 'seed': doc.get('seed'), 'project': PRESET_NOTES.get(preset, ('?', ''))[0],
             'run': entry['run'], 'state': entry.get('state'), 'error': entry.get('error'),
             'plan': plan, 'flops_per_step': plan['flops_per_step'],
             'last_step': io.latest_step(run_dir), 'points': points,
@@ -137,30 +139,33 @@ def _faces_grid(images):
 
 def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
     """Keep each queue run's row (plan, cost, scored points) and its faces at the last scored
-    checkpoint as `<run>-step<k>.record.json` and `.png` in `records_dir`, small enough to commit:
-    a later scoring reads them when the run folder itself is gone. Existing records are kept."""
+    checkpoint as `<recipe slug>-seed<s>-step<k>.record.json` and `.png` in `records_dir`, small
+    enough to commit: a later scoring reads them when the run folder itself is gone. Existing
+    records are kept. Returns `rows`, each one recorded now marked with its record."""
     os.makedirs(records_dir, exist_ok=True)
-    written = []
+    out = []
     for r in rows:
-        if not r['points'] or 'record' in r:
+        stem = r['points'] and os.path.join(records_dir, '%s-seed%d-step%d' % (
+            r['slug'], r['seed'], r['points'][-1]['step']))
+        if not stem or os.path.exists(stem + RECORD_SUFFIX):
+            if stem:
+                log('kept %s (a record of that step exists)' % (stem + RECORD_SUFFIX))
+            out.append(r)
             continue
-        step = r['points'][-1]['step']
-        stem = os.path.join(records_dir, '%s-step%d' % (r['run'], step))
-        if os.path.exists(stem + RECORD_SUFFIX):
-            log('kept %s (a record of that step exists)' % (stem + RECORD_SUFFIX))
-            continue
-        images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed, step=step)
+        images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
+                                             step=r['points'][-1]['step'])
         grid, side = _faces_grid(images)
         _write_png(stem + '.png', grid)
-        io.write_json(stem + RECORD_SUFFIX, dict(r, real=real.identity(), faces={
-            'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed}))
-        written.append(stem + RECORD_SUFFIX)
+        kept = dict(r, real=real.identity(), faces={
+            'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed})
+        io.write_json(stem + RECORD_SUFFIX, kept)
+        out.append(dict(kept, record=stem + RECORD_SUFFIX))
         log('wrote %s' % (stem + RECORD_SUFFIX))
-    return written
+    return out
 
 
 def load_records(records_dir, real, log=print):
-    """The records in `records_dir` made against this real set: per preset the one with the most
+    """The records in `records_dir` made against this real set: per recipe the one with the most
     steps, each row marked with its file. Records of another real set are skipped, and said."""
     if not os.path.isdir(records_dir):
         raise UserError('--records %s is not a folder' % records_dir)
@@ -176,8 +181,8 @@ def load_records(records_dir, real, log=print):
         if r.get('real') != want:
             log('skipped %s: scored against another real set (%s)' % (path, r.get('real')))
             continue
-        if r['preset'] not in best or last > best[r['preset']]['points'][-1]['step']:
-            best[r['preset']] = dict(r, record=path)
+        if recipe(r) not in best or last > best[recipe(r)]['points'][-1]['step']:
+            best[recipe(r)] = dict(r, record=path)
     return [best[k] for k in sorted(best)]
 
 
@@ -193,14 +198,19 @@ def record_faces(row):
     return np.ascontiguousarray(tiles.reshape(-1, side, side, 3)[:row['faces']['n']])
 
 
+def recipe(row):
+    """A row's recipe: its preset and recipe flags (records made before they were kept: the preset)."""
+    return row.get('recipe', row['preset'])
+
+
 def merge_rows(queue_rows, record_rows):
-    """One row per preset: the queue's, unless a record has scored more steps."""
-    rows = {r['preset']: r for r in queue_rows}
+    """One row per recipe: the queue's, unless a record has scored more steps."""
+    rows = {recipe(r): r for r in queue_rows}
     for r in record_rows:
-        mine = rows.get(r['preset'])
+        mine = rows.get(recipe(r))
         if mine is None or not mine['points'] or r['points'][-1]['step'] > mine['points'][-1]['step']:
-            rows[r['preset']] = r
-    order = [r['preset'] for r in queue_rows] + sorted(set(rows) - {r['preset'] for r in queue_rows})
+            rows[recipe(r)] = r
+    order = [recipe(r) for r in queue_rows] + sorted(set(rows) - {recipe(r) for r in queue_rows})
     return [rows[k] for k in order]
 
 
@@ -244,7 +254,7 @@ def markdown_tables(rows, published, real):
         p = r['points'][-1]
         status = '' if p['step'] >= r['plan']['steps'] else ' (of %d)' % r['plan']['steps']
         out.append('| `%s` | %s | %.3f | %d%s | %.2f | %s | %.1f (%s) | %s | %.3f | %.3f | %d |' % (
-            r['preset'], r['project'], r['flops_per_step'] / 1e12, p['step'], status, p['pflop'],
+            recipe(r), r['project'], r['flops_per_step'] / 1e12, p['step'], status, p['pflop'],
             '{:,}'.format(p['images']), r['cpu_hours'],
             ', '.join(r['builds']) or '?', _fmt_swd(p['swd']), p['ms_ssim'], p['nn']['median'],
             p['nn']['near_copies']))
@@ -271,7 +281,7 @@ def plot_compute(rows, floor, path):
         for r in rows:
             if r['points']:
                 ax.plot([p['pflop'] for p in r['points']], [p['swd']['mean'] for p in r['points']],
-                        marker='o', markersize=3, label=r['preset'])
+                        marker='o', markersize=3, label=recipe(r))
         ax.axhline(floor, color='grey', linestyle='--', label='real vs real floor')
         ax.set_xlabel('training compute (PFLOP)')
         ax.set_ylabel('SWD x1e3 vs real faces (mean of 3 levels)')
@@ -313,7 +323,7 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
         else:
             ours, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
                                                step=step)
-        panels = [('%s, step %d (%.2f PFLOP)' % (r['preset'], step, r['points'][-1]['pflop']), ours)]
+        panels = [('%s, step %d (%.2f PFLOP)' % (recipe(r), step, r['points'][-1]['pflop']), ours)]
         ref = matched_reference(r['preset'], r['points'][-1]['images'])
         if ref is not None:
             try:
@@ -346,7 +356,7 @@ def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, publis
     doc, rows = run_rows(folder, real, log) if folder is not None else (None, [])
     if records is not None:
         kept = load_records(records, real, log) if os.path.exists(records) else []
-        save_records(folder, rows, real, records, faces=faces, seed=seed, log=log)
+        rows = save_records(folder, rows, real, records, faces=faces, seed=seed, log=log)
         rows = merge_rows(rows, kept)
     pub = published_rows(real, log=log) if published else []
     os.makedirs(out)

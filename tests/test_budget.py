@@ -171,7 +171,9 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     for name in ('scores.json', 'table.md', 'swd_vs_compute.png', 'at_budget.jpg'):
         assert os.path.getsize(str(tmp_path / 'score' / name)) > 0
     table = open(str(tmp_path / 'score' / 'table.md')).read()
-    assert '`dcgan-yernat`' in table and 'real vs real (floor)' in table
+    # the rows name the recipe: the preset with the flags that changed its math (not the intervals)
+    assert yernat['recipe'] == 'dcgan-yernat --arch tiny --batch-size 8'
+    assert '`%s`' % yernat['recipe'] in table and 'real vs real (floor)' in table
     lines = []
     again = scoreboard.score(out, DEMO, str(tmp_path / 'score2'), n=8, real_n=40, faces=4,
                              published=False, log=lines.append)
@@ -185,13 +187,14 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     kept = scoreboard.score(out, DEMO, str(tmp_path / 'score3'), n=8, real_n=40, faces=4,
                             published=False, records=records, log=lines.append)
     assert sorted(os.listdir(records)) == sorted(
-        '%s-step%d%s' % (r['run'], r['points'][-1]['step'], ext)
+        '%s+arch=tiny+batch-size=8-seed1-step%d%s' % (r['preset'], r['points'][-1]['step'], ext)
         for r in kept['runs'] for ext in ('.png', scoreboard.RECORD_SUFFIX))
+    assert all(r['record'].startswith(records) for r in kept['runs'])   # drawn from the records
     alone = scoreboard.score(None, DEMO, str(tmp_path / 'score4'), n=8, real_n=40, faces=4,
                              published=False, records=records, log=lines.append)
     assert [r['preset'] for r in alone['runs']] == sorted(runs)
     assert [r['points'] for r in alone['runs']] == [runs[k]['points'] for k in sorted(runs)]
-    assert open(str(tmp_path / 'score4' / 'table.md')).read().count('`dcgan-yernat`') == 1
+    assert open(str(tmp_path / 'score4' / 'table.md')).read().count('`%s`' % yernat['recipe']) == 1
     faces, _ = generate_from_checkpoint(run_dir, n=4, seed=0, step=plan['steps'])
     assert np.array_equal(scoreboard.record_faces(alone['runs'][1]), faces)
 
@@ -248,6 +251,23 @@ def test_records_of_the_same_real_set_give_each_preset_its_longest_run(tmp_path)
         f.write('{"points": []}')
     with pytest.raises(budget.UserError, match='x.record.json is not a record'):
         scoreboard.load_records(folder, real)
+
+
+def test_a_recipe_is_named_by_its_preset_and_the_flags_that_change_its_math():
+    assert budget.recipe_name('animefaceswithgan-v4.3') == 'animefaceswithgan-v4.3'
+    changes = {'g_threshold': 0.0, 'g_extra_threshold': 4.0, 'sample_interval': 7,
+               'kernels': 'stock', 'd_threshold': 0.2}          # d_threshold: the preset's own
+    assert budget.recipe_name('animefaceswithgan-v4.3', changes) == \
+        'animefaceswithgan-v4.3 --g-extra-threshold 4 --g-threshold 0'
+    assert budget.recipe_slug('animefaceswithgan-v4.3', changes) == \
+        'animefaceswithgan-v4.3+g-extra-threshold=4+g-threshold=0'
+    from gan import scoreboard
+    # rows of one preset as two recipes stay apart; a record made before recipes were kept is its preset's
+    rows = [{'preset': 'ganime', 'recipe': 'ganime --g-lr 0.0001', 'points': [{'step': 9}]},
+            {'preset': 'ganime', 'recipe': 'ganime', 'points': [{'step': 5}]}]
+    merged = scoreboard.merge_rows(rows, [{'preset': 'ganime', 'points': [{'step': 6}], 'record': 'r'}])
+    assert [(scoreboard.recipe(r), r['points'][0]['step']) for r in merged] == [
+        ('ganime --g-lr 0.0001', 9), ('ganime', 6)]
 
 
 def test_a_signal_stops_the_queue_whatever_the_run_exits_with():
