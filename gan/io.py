@@ -212,14 +212,20 @@ def checkpoint_steps(weight_dir):
 
 
 def latest_step(run_dir):
-    """The step named by the manifest, else the largest step with a generator file."""
+    """The step named by the manifest, else the largest step whose model files are all there.
+
+    Without a manifest (a run killed while writing its first checkpoint, or one saved before
+    manifests existed) a step whose training state exists but a model file does not is a torn
+    write and does not count: save_checkpoint writes the state first, so a step with all three
+    model files and no state is one saved with weights only, and counts (resuming it says so)."""
     weight_dir = os.path.join(run_dir, 'weight')
     manifest = os.path.join(weight_dir, MANIFEST)
     if os.path.exists(manifest):
         with open(manifest) as f:
             return int(json.load(f)['step'])
-    steps = checkpoint_steps(weight_dir)
-    return steps[-1] if steps else None
+    whole = [s for s in checkpoint_steps(weight_dir)
+             if all(os.path.exists(weight_path(run_dir, k, s)) for k in MODEL_KINDS)]
+    return whole[-1] if whole else None
 
 
 def state_path(run_dir, step):
@@ -238,23 +244,24 @@ def estimate_checkpoint_bytes(gan):
 
 
 def save_checkpoint(gan, run_dir, step, keep=None, milestone=None, extra=None):
-    """Write the model files and the training state atomically, then the manifest, then prune.
+    """Write the training state and the model files atomically, then the manifest, then prune.
 
     The manifest (weight/checkpoint.json) is written last, so it only ever names a complete
-    checkpoint; old checkpoints are removed only after that.
+    checkpoint; old checkpoints are removed only after that. The state comes first, so a write
+    torn before the manifest never looks like a weights-only checkpoint (see latest_step).
     """
     keep = gan.config.keep_checkpoints if keep is None else keep
     milestone = gan.config.milestone_interval if milestone is None else milestone
     models = [('generator', gan.generator), ('discriminator', gan.discriminator), ('gan', gan.combined)]
     paths = []
     with values_read_once([m for _, m in models], gan.rng_counters()):
+        state = state_path(run_dir, step)
+        atomic_write(state, lambda tmp: _write_state(tmp, gan.get_state(), step, gan.config, extra))
         for kind, model in models:
             path = weight_path(run_dir, kind, step)
             atomic_write(path, lambda tmp, m=model: m.save(tmp, include_optimizer=True))
             paths.append(path)
-        path = state_path(run_dir, step)
-        atomic_write(path, lambda tmp: _write_state(tmp, gan.get_state(), step, gan.config, extra))
-        paths.append(path)
+        paths.append(state)
     write_json(os.path.join(run_dir, 'weight', MANIFEST),
                {'step': step, 'files': [os.path.basename(p) for p in paths]})
     prune_checkpoints(os.path.join(run_dir, 'weight'), step, keep, milestone,

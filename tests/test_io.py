@@ -233,3 +233,25 @@ def test_checkpoint_reads_values_once_and_writes_what_keras_writes(fresh_session
         with io.values_read_once([gan.generator]):
             raise RuntimeError('inside')
     assert (K.batch_get_value, K.get_value) == getters
+
+
+def test_a_checkpoint_torn_before_its_manifest_is_not_resumed(tmp_path):
+    """Without a manifest a step counts only with all its model files; the state is written
+    first, so a torn write (state, some models) is passed over, a weights-only save is not."""
+    from gan import io
+    run = str(tmp_path)
+    os.makedirs(os.path.join(run, 'weight'))
+
+    def touch(*names):
+        for n in names:
+            open(os.path.join(run, 'weight', n), 'wb').close()
+    assert io.latest_step(run) is None
+    touch('state_epoch_2.npz', 'generator_epoch_2.h5')           # killed inside D's file
+    assert io.latest_step(run) is None
+    touch('discriminator_epoch_2.h5', 'gan_epoch_2.h5')          # all there, manifest not yet
+    assert io.latest_step(run) == 2
+    touch('state_epoch_4.npz', 'generator_epoch_4.h5', 'discriminator_epoch_4.h5')
+    assert io.latest_step(run) == 2
+    for kind in ('generator', 'discriminator', 'gan'):            # weights only, an older save
+        touch('%s_epoch_6.h5' % kind)
+    assert io.latest_step(run) == 6

@@ -84,8 +84,8 @@ def resume_until_done(run_dir, **extra):
 
 def test_sigkill_mid_checkpoint_write_then_resume_is_exact(baseline, tmp_path):
     out = str(tmp_path)
-    # atomic writes: config.json (1), grid_latents.npy (2), Faces_2 (3), checkpoint 2 = G, D, gan,
-    # state, manifest (4..8), Faces_4 (9), then checkpoint 4: die inside its discriminator file (11)
+    # atomic writes: config.json (1), grid_latents.npy (2), Faces_2 (3), checkpoint 2 = state, G,
+    # D, gan, manifest (4..8), Faces_4 (9), then checkpoint 4: die inside its generator file (11)
     r = train(TINY + ['--steps', str(STEPS), '--out', out], CRASH_AT_WRITE=11)
     assert r.returncode == -signal.SIGKILL
     run_dir = os.path.join(out, '1')
