@@ -148,17 +148,20 @@ def _flag_value(v):
     return '%g' % v if isinstance(v, float) else str(v).lower() if isinstance(v, bool) else str(v)
 
 
+def _recipe_flags(preset, changes=None):
+    """recipe_changes_of as (flag name, value) strings: ('g-threshold', '0')."""
+    return [(k.replace('_', '-'), _flag_value(v)) for k, v in recipe_changes_of(preset, changes)]
+
+
 def recipe_name(preset, changes=None):
     """The recipe a queue run trains, as its train.py flags: the preset alone, or e.g.
-    'animefaceswithgan-v4.3 --g-threshold 0 --g-extra-threshold 4'."""
-    return ' '.join([preset] + ['--%s %s' % (k.replace('_', '-'), _flag_value(v))
-                                for k, v in recipe_changes_of(preset, changes)])
+    'animefaceswithgan-v4.3 --g-extra-threshold 4 --g-threshold 0'."""
+    return ' '.join([preset] + ['--%s %s' % f for f in _recipe_flags(preset, changes)])
 
 
 def recipe_slug(preset, changes=None):
-    """recipe_name as a file name: 'animefaceswithgan-v4.3+g-threshold=0+g-extra-threshold=4'."""
-    return '+'.join([preset] + ['%s=%s' % (k.replace('_', '-'), _flag_value(v))
-                                for k, v in recipe_changes_of(preset, changes)])
+    """recipe_name as a file name: 'animefaceswithgan-v4.3+g-extra-threshold=4+g-threshold=0'."""
+    return '+'.join([preset] + ['%s=%s' % f for f in _recipe_flags(preset, changes)])
 
 
 class Queue(object):

@@ -120,7 +120,8 @@ def run_rows(folder, real, log=print):
         segments = entry.get('segments', [])
         rows.append({
             'preset': preset, 'recipe': recipe_name(preset, entry.get('changes')),
-            'slug': recipe_slug(preset, entry.get('changes')), 'seed': doc.get('seed'), 'project': PRESET_NOTES.get(preset, ('?', ''))[0],
+            'slug': recipe_slug(preset, entry.get('changes')), 'seed': doc.get('seed'),
+            'project': PRESET_NOTES.get(preset, ('?', ''))[0],
             'run': entry['run'], 'state': entry.get('state'), 'error': entry.get('error'),
             'plan': plan, 'flops_per_step': plan['flops_per_step'],
             'last_step': io.latest_step(run_dir), 'points': points,
@@ -145,11 +146,13 @@ def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
     os.makedirs(records_dir, exist_ok=True)
     out = []
     for r in rows:
-        stem = r['points'] and os.path.join(records_dir, '%s-seed%d-step%d' % (
-            r['slug'], r['seed'], r['points'][-1]['step']))
-        if not stem or os.path.exists(stem + RECORD_SUFFIX):
-            if stem:
-                log('kept %s (a record of that step exists)' % (stem + RECORD_SUFFIX))
+        if not r['points']:
+            out.append(r)
+            continue
+        stem = os.path.join(records_dir, '%s-seed%d-step%d' % (r['slug'], r['seed'],
+                                                               r['points'][-1]['step']))
+        if os.path.exists(stem + RECORD_SUFFIX):
+            log('kept %s (a record of that step exists)' % (stem + RECORD_SUFFIX))
             out.append(r)
             continue
         images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
