@@ -93,22 +93,23 @@ def test_swd_of_same_distribution_is_near_the_floor(sets, base_swd, floor):
     assert M.swd(a, a, seed=0)['mean'] < floor['mean']
 
 
-def test_swd_grows_with_noise(sets, base_swd, floor):
+def swd_series(sets, base_swd, spoil, strengths):
+    """Mean and 64-px SWD of set b spoiled ever more, against set a, after the unspoiled one."""
     a, b, _ = sets
-    runs = [base_swd] + [M.swd(a, noisy(b, s), seed=0) for s in (8, 24, 64)]
+    runs = [base_swd] + [M.swd(a, spoil(b, s), seed=0) for s in strengths]
     means = [r['mean'] for r in runs]
-    fine = [r['levels'][64] for r in runs]
-    assert means == sorted(means) and len(set(means)) == 4, means
+    assert means == sorted(means) and len(set(means)) == len(runs), means
+    return [r['levels'][64] for r in runs]
+
+
+def test_swd_grows_with_noise(sets, base_swd, floor):
+    fine = swd_series(sets, base_swd, noisy, (8, 24, 64))
     assert fine == sorted(fine) and fine[-1] > 4 * fine[0], fine
     assert fine[2] > 3 * floor['levels'][64]
 
 
 def test_swd_grows_with_blur(sets, base_swd):
-    a, b, _ = sets
-    runs = [base_swd] + [M.swd(a, blurred(b, s), seed=0) for s in (1.0, 2.0, 4.0)]
-    means = [r['mean'] for r in runs]
-    fine = [r['levels'][64] for r in runs]
-    assert means == sorted(means) and len(set(means)) == 4, means
+    fine = swd_series(sets, base_swd, blurred, (1.0, 2.0, 4.0))
     assert fine == sorted(fine) and fine[-1] > 3 * fine[0], fine
 
 
