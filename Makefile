@@ -13,8 +13,8 @@ venv-intel:           ## create .venv37-intel with the opt-in oneDNN build (requ
 venv36:               ## create .venv36 with the Docker image's stack (Python 3.6)
 	bash scripts/setup-venv.sh 3.6 .venv36
 
-test: venv            ## environment from scratch (if needed), then the test suite (slow tests beside the rest)
-	bash scripts/run-pytest.sh $(PY37) --halves
+test: venv            ## environment from scratch (if needed), then the test suite
+	bash scripts/run-pytest.sh $(PY37)
 
 test36: venv36        ## the suite under Python 3.6, without the 'slow' numerics (pytest.ini)
 	bash scripts/run-pytest.sh $(PY36) -m "not slow"

@@ -1,7 +1,6 @@
-"""The set-up and test scripts: a missing Python gives a clear message; the split test run fails when either half does."""
+"""The environment set-up script: a missing Python gives a clear message naming what to install."""
 import os
 import subprocess
-import sys
 
 from conftest import ROOT
 
@@ -41,23 +40,3 @@ def test_import_gan_shortens_openmp_spin_unless_the_user_set_it():
         out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
         assert out.split() == [expected, 'False']
-
-
-def _halves(tmp_path, slow_body, rest_body):
-    (tmp_path / 'test_two.py').write_text(
-        'import pytest\n\n\n@pytest.mark.slow\ndef test_marked_slow():\n    %s\n\n\n'
-        'def test_not_marked():\n    %s\n' % (slow_body, rest_body))
-    env = dict(os.environ, PYTEST_ADDOPTS='-p no:cacheprovider')
-    return subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'run-pytest.sh'), sys.executable,
-                           '--halves', str(tmp_path / 'test_two.py')], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-
-
-def test_make_tests_halves_run_every_test_and_fail_when_either_half_fails(tmp_path):
-    ok = _halves(tmp_path, 'assert True', 'assert True')
-    assert ok.returncode == 0, ok.stdout
-    assert ok.stdout.count('1 passed, 1 deselected') == 2     # each half ran its one test
-    slow_fails = _halves(tmp_path, 'assert False', 'assert True')
-    assert slow_fails.returncode != 0 and 'test_marked_slow' in slow_fails.stdout
-    rest_fails = _halves(tmp_path, 'assert True', 'assert False')
-    assert rest_fails.returncode != 0 and 'test_not_marked' in rest_fails.stdout
