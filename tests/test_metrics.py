@@ -94,7 +94,8 @@ def test_swd_of_same_distribution_is_near_the_floor(sets, base_swd, floor):
 
 
 def swd_series(sets, base_swd, spoil, strengths):
-    """Mean and 64-px SWD of set b spoiled ever more, against set a, after the unspoiled one."""
+    """SWD of set b spoiled ever more against set a: checks that the means grow, returns the 64-px
+    levels (the unspoiled one first)."""
     a, b, _ = sets
     runs = [base_swd] + [M.swd(a, spoil(b, s), seed=0) for s in strengths]
     means = [r['mean'] for r in runs]
