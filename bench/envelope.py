@@ -20,8 +20,11 @@ order, moves a gradient by far more than 1e-6.
 
 Several B variants (comma-separated) are each compared with the same A runs. Variants use the
 syntax of bench/ab_step.py: EXECUTION:INTRA:INTER[:NAME=VALUE...][@PYTHON]; threads 1:1 run
-deterministically (one thread, Grappler off), so A against itself gives exactly 0. Every run is a fresh worker process starting from the same initial weights (made once
-by A's interpreter), the same seed and the same images. Prints a table; not part of CI.
+deterministically (one thread, Grappler off), so A against itself gives exactly 0. Every run
+builds a fresh graph and session from the same initial weights (made once by A's interpreter),
+the same seed and the same images. Runs of variants with the same interpreter, environment
+variables and thread counts share one worker process (TF sizes its thread pools once per
+process); any other variant gets a process of its own. Prints a table; not part of CI.
 """
 import argparse
 import json
@@ -105,29 +108,41 @@ def one_update(gan, sample):
     return {'d_loss': float(d_out[0]), 'g_loss': float(g_out[0])}, d_out[1:], g_out[1:]
 
 
-def worker(args):
-    variant = parse_variant(args.worker, flag='--worker')
+def run_task(args, task):
+    """One task in this process: 'init' saves a fresh build's weights; 'run' loads them,
+    perturbed if asked, and saves one update's gradients and weights and the weights after
+    --steps full steps, each from a fresh graph and session with the same seeds."""
+    variant = parse_variant(task['variant'], flag='--a/--b')
     gan, sample = build(args, variant)
-    if args.mode == 'init':
-        np.savez(args.save, *get_weights(gan))
-        return 0
-    with np.load(args.init) as f:
+    if task['mode'] == 'init':
+        np.savez(task['save'], *get_weights(gan))
+        return None
+    with np.load(task['init']) as f:
         start = [f['arr_%d' % i] for i in range(len(f.files))]
     out = {}
-    set_weights(gan, start, args.perturb_now, args.seed + 1)
+    set_weights(gan, start, task['perturb'], args.seed + 1)
     losses, d_grads, g_grads = one_update(gan, sample)
     out.update({'update_%d' % i: w for i, w in enumerate(get_weights(gan))})
     out.update({'dgrad_%d' % i: g for i, g in enumerate(d_grads)})
     out.update({'ggrad_%d' % i: g for i, g in enumerate(g_grads)})
     gan, sample = build(args, variant)              # a fresh graph and session, same seeds
-    set_weights(gan, start, args.perturb_now, args.seed + 1)
+    set_weights(gan, start, task['perturb'], args.seed + 1)
     t0 = time.time()
     step_logs = [gan.train_step(sample) for _ in range(args.steps)]
     out.update({'steps_%d' % i: w for i, w in enumerate(get_weights(gan))})
-    np.savez(args.save, **out)
-    meta = {'losses': losses, 'step_logs': step_logs, 'seconds': time.time() - t0,
+    np.savez(task['save'], **out)
+    return {'losses': losses, 'step_logs': step_logs, 'seconds': time.time() - t0,
             'names': weight_names(gan), 'tensorflow': __import__('tensorflow').__version__}
-    print('RESULT ' + json.dumps(meta))
+
+
+def worker(args):
+    """Run the tasks listed in the JSON file --worker, in order; a RESULT line for each run."""
+    with open(args.worker) as f:
+        tasks = json.load(f)
+    for task in tasks:
+        meta = run_task(args, task)
+        if meta is not None:
+            print('RESULT ' + json.dumps(dict(meta, label=task['label'])), flush=True)
     return 0
 
 
@@ -183,42 +198,61 @@ def compare(runs, start, names, rounding, tolerance):
     return fig
 
 
-def run_worker(variant_text, args, mode, save, init=None, perturb=0.0):
-    variant = parse_variant(variant_text, flag='--a/--b')
-    cmd = [variant.python, os.path.abspath(__file__), '--worker', variant_text, '--mode', mode,
-           '--save', save, '--perturb-now', repr(perturb), '--data', args.data,
+def process_key(variant_text):
+    """Variants with equal keys may share a worker process: TF sizes its thread pools once per
+    process, and the interpreter and environment are the process's own."""
+    v = parse_variant(variant_text, flag='--a/--b')
+    return (v.python, tuple(sorted(v.env.items())), v.intra, v.inter)
+
+
+def run_worker(tasks, args, tmp):
+    """Run `tasks` (one interpreter, environment and thread counts) in one worker process;
+    returns {label: meta} of its runs."""
+    variant = parse_variant(tasks[0]['variant'], flag='--a/--b')
+    listing = os.path.join(tmp, 'tasks-%s.json' % tasks[0]['label'].replace(' ', '-'))
+    with open(listing, 'w') as f:
+        json.dump(tasks, f)
+    cmd = [variant.python, os.path.abspath(__file__), '--worker', listing, '--data', args.data,
            '--seed', str(args.seed), '--batch-size', str(args.batch_size),
            '--unroll-steps', str(args.unroll_steps), '--steps', str(args.steps), '--arch', args.arch]
-    if init:
-        cmd += ['--init', init]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **variant.env)
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                           universal_newlines=True)
     if proc.returncode != 0:
-        raise SystemExit('Error: the worker for %r failed:\n%s' % (variant_text, proc.stderr[-3000:]))
-    lines = [l for l in proc.stdout.splitlines() if l.startswith('RESULT ')]
-    return json.loads(lines[0][7:]) if lines else None
+        raise SystemExit('Error: the worker for %s failed:\n%s'
+                         % (', '.join(t['variant'] for t in tasks), proc.stderr[-3000:]))
+    metas = [json.loads(l[7:]) for l in proc.stdout.splitlines() if l.startswith('RESULT ')]
+    return {m.pop('label'): m for m in metas}
 
 
 def measure(args):
-    """Run the workers (A, A perturbed, then each B) and return {B: figures}."""
+    """Run the workers (the initial weights, A, A perturbed, then each B) and return
+    {B: figures}. Runs whose variants share a process key share a worker process, in order."""
     variants = args.b.split(',')
     with tempfile.TemporaryDirectory() as tmp:
         init = os.path.join(tmp, 'init.npz')
-        run_worker(args.a, args, 'init', init)
+        jobs = [('A', args.a, 0.0), ('A perturbed', args.a, args.perturb)]
+        jobs += [('B%d' % i, b, 0.0) for i, b in enumerate(variants)]
+        tasks = [{'label': 'init', 'variant': args.a, 'mode': 'init', 'save': init}]
+        tasks += [{'label': label, 'variant': v, 'mode': 'run', 'init': init, 'perturb': p,
+                   'save': os.path.join(tmp, '%d.npz' % i)}
+                  for i, (label, v, p) in enumerate(jobs)]
+        groups = {}                                 # insertion-ordered: A's process runs first
+        for task in tasks:
+            groups.setdefault(process_key(task['variant']), []).append(task)
+        metas = {}
+        for group in groups.values():
+            metas.update(run_worker(group, args, tmp))
         with np.load(init) as f:
             start = [f['arr_%d' % i] for i in range(len(f.files))]
         runs = {}
-        jobs = [('A', args.a, 0.0), ('A perturbed', args.a, args.perturb)]
-        jobs += [('B%d' % i, b, 0.0) for i, b in enumerate(variants)]
-        for label, variant, perturb in jobs:
-            save = os.path.join(tmp, '%d.npz' % len(runs))
-            meta = run_worker(variant, args, 'run', save, init=init, perturb=perturb)
-            with np.load(save) as f:
-                runs[label] = ({k: f[k] for k in f.files}, meta)
-            print('  %-12s %-40s %.1f s for %d steps, TF %s' % (label, variant, meta['seconds'],
-                                                                args.steps, meta['tensorflow']),
-                  flush=True)
+        for task in tasks[1:]:
+            meta = metas[task['label']]
+            with np.load(task['save']) as f:
+                runs[task['label']] = ({k: f[k] for k in f.files}, meta)
+            print('  %-12s %-40s %.1f s for %d steps, TF %s' % (
+                task['label'], task['variant'], meta['seconds'], args.steps, meta['tensorflow']),
+                flush=True)
         names = runs['A'][1]['names']
         return {b: compare(dict(runs, B=runs['B%d' % i]), start, names, args.rounding,
                            args.tolerance) for i, b in enumerate(variants)}
@@ -241,10 +275,6 @@ def parser():
     p.add_argument('--data', default=None)
     p.add_argument('--json', default=None)
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
-    p.add_argument('--mode', default='run', help=argparse.SUPPRESS)
-    p.add_argument('--save', default=None, help=argparse.SUPPRESS)
-    p.add_argument('--init', default=None, help=argparse.SUPPRESS)
-    p.add_argument('--perturb-now', type=float, default=0.0, help=argparse.SUPPRESS)
     return p
 
 
