@@ -1,6 +1,11 @@
 """Soak test: run N training steps and print RSS and seconds per step over time, with slopes.
 
     python bench/soak.py --steps 1000 --batch-size 8 --unroll-steps 1 --every 50
+    MALLOC_ARENA_MAX=2 python bench/soak.py --preset animefacesgan --data ../shared/data/anime64 \
+        --steps 600 --generate-every 5 --intra 1 --inter 1
+
+Besides RSS it prints glibc's own count (mallinfo2): the bytes the allocator holds from the
+system and the bytes in use, so growth that is held-but-free memory can be told from objects.
 
 A memory or time leak shows up as a positive slope (MB or ms per 1,000 steps). Writes the
 samples and slopes as JSON (--json). Not part of CI.
@@ -23,23 +28,54 @@ def slope_per_1000(xs, ys):
     return float(np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)[0] * 1000)
 
 
+def malloc_mb():
+    """(held, in use) by glibc's malloc in MB, all arenas (mallinfo2, glibc >= 2.33); None elsewhere."""
+    import ctypes
+
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks',
+                     'uordblks', 'fordblks', 'keepcost')]
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None, None
+    fn.restype = Mallinfo2
+    info = fn()
+    return (info.arena + info.hblkhd) / 2 ** 20, (info.uordblks + info.hblkhd) / 2 ** 20
+
+
 def main(argv=None):
-    from gan import Config, GAN, backend
+    from gan import GAN, backend
     from gan.data import load_images
     from gan.loop import Hook
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--preset', default='gan_animation')
     p.add_argument('--steps', type=int, default=1000)
-    p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--unroll-steps', type=int, default=1)
+    p.add_argument('--batch-size', type=int, default=None, help='default 8 for gan_animation, '
+                   'else the preset\'s')
+    p.add_argument('--unroll-steps', type=int, default=None, help='default 1 for gan_animation, '
+                   'else the preset\'s')
+    p.add_argument('--intra', type=int, default=0, help='TF intra-op threads (0 = TF default)')
+    p.add_argument('--inter', type=int, default=0, help='TF inter-op threads (0 = TF default)')
     p.add_argument('--every', type=int, default=50, help='print a sample every N steps')
+    p.add_argument('--generate-every', type=int, default=0,
+                   help='generate 16 faces every N steps (default: at each sample)')
     p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', 'data', 'demo'))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', default=None, help='write samples and slopes here')
     args = p.parse_args(argv)
 
+    from gan import config as gan_config
     images = load_images(args.data)
-    backend.setup(args.seed)
-    gan = GAN(Config(batch_size=args.batch_size, unroll_steps=args.unroll_steps, seed=args.seed))
+    small = {'batch_size': 8, 'unroll_steps': 1} if args.preset == 'gan_animation' else {}
+    cfg = gan_config.resolve(args.preset, seed=args.seed, **dict(
+        small, **{k: getattr(args, k) for k in ('batch_size', 'unroll_steps')
+                  if getattr(args, k) is not None}))
+    cfg = gan_config.plan_epochs(cfg, len(images))
+    backend.setup(args.seed, intra_threads=args.intra, inter_threads=args.inter)
+    gan = GAN(cfg)
+    generate_every = args.generate_every or args.every
     samples = []
 
     class Sampler(Hook):
@@ -48,19 +84,25 @@ def main(argv=None):
 
         def on_step_end(self, step, logs):
             self.window.append(logs['seconds'])
-            if step % args.every == 0:
+            if step % generate_every == 0:
                 gan.generate(n=16, seed=0)          # sampling is part of a real run too
-                row = {'step': step, 'rss_mb': rss_mb(), 'sec_per_step': float(np.mean(self.window)),
+            if step % args.every == 0:
+                held, used = malloc_mb()
+                row = {'step': step, 'rss_mb': rss_mb(), 'malloc_held_mb': held,
+                       'malloc_used_mb': used, 'sec_per_step': float(np.mean(self.window)),
                        'graph_ops': backend.graph_size()}
                 self.window = []
                 samples.append(row)
-                print('step %6d  rss %8.1f MB  %.3f s/step  graph %d ops'
-                      % (step, row['rss_mb'], row['sec_per_step'], row['graph_ops']), flush=True)
+                print('step %6d  rss %8.1f MB  malloc held %8.1f used %8.1f MB  %.3f s/step  '
+                      'graph %d ops' % (step, row['rss_mb'], held or float('nan'),
+                                        used or float('nan'), row['sec_per_step'],
+                                        row['graph_ops']), flush=True)
 
     t0 = time.time()
     gan.train(images, steps=args.steps, hooks=[Sampler()])
     warm = [s for s in samples if s['step'] > args.every]   # skip the first block (warm-up)
-    result = {'config': vars(args), 'samples': samples, 'wall_seconds': time.time() - t0,
+    result = {'config': vars(args), 'malloc_arena_max': os.environ.get('MALLOC_ARENA_MAX'),
+              'samples': samples, 'wall_seconds': time.time() - t0,
               'rss_slope_mb_per_1000_steps': slope_per_1000([s['step'] for s in warm],
                                                             [s['rss_mb'] for s in warm]),
               'time_slope_ms_per_step_per_1000_steps': slope_per_1000(
