@@ -1,7 +1,7 @@
 """Soak test: run N training steps and print RSS and seconds per step over time, with slopes.
 
     python bench/soak.py --steps 1000 --batch-size 8 --unroll-steps 1 --every 50
-    MALLOC_ARENA_MAX=2 python bench/soak.py --preset animefacesgan --data ../shared/data/anime64 \
+    OMP_NUM_THREADS=1 python bench/soak.py --preset animefacesgan --data ~/faces \
         --steps 600 --generate-every 5 --intra 1 --inter 1
 
 Besides RSS it prints glibc's own count (mallinfo2): the bytes the allocator holds from the
@@ -28,25 +28,9 @@ def slope_per_1000(xs, ys):
     return float(np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)[0] * 1000)
 
 
-def malloc_mb():
-    """(held, in use) by glibc's malloc in MB, all arenas (mallinfo2, glibc >= 2.33); None elsewhere."""
-    import ctypes
-
-    class Mallinfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in
-                    ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks',
-                     'uordblks', 'fordblks', 'keepcost')]
-    try:
-        fn = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None, None
-    fn.restype = Mallinfo2
-    info = fn()
-    return (info.arena + info.hblkhd) / 2 ** 20, (info.uordblks + info.hblkhd) / 2 ** 20
-
-
 def main(argv=None):
     from gan import GAN, backend
+    from gan.allocator import usage_mb
     from gan.data import load_images
     from gan.loop import Hook
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,7 +71,7 @@ def main(argv=None):
             if step % generate_every == 0:
                 gan.generate(n=16, seed=0)          # sampling is part of a real run too
             if step % args.every == 0:
-                held, used = malloc_mb()
+                held, used = usage_mb()
                 row = {'step': step, 'rss_mb': rss_mb(), 'malloc_held_mb': held,
                        'malloc_used_mb': used, 'sec_per_step': float(np.mean(self.window)),
                        'graph_ops': backend.graph_size()}
