@@ -13,7 +13,7 @@ PACKAGE = os.path.join(ROOT, 'gan')
 # The layers, bottom to top (docs/architecture.md explains them). A module may import modules of
 # the layers below its own, never of its own layer or above.
 LAYERS = [
-    ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism']),
+    ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism', 'allocator']),
     ('parts', ['backend', 'networks', 'kernels', 'optim', 'toy', 'metrics', 'data', 'io',
                'references']),
     ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks', 'budget']),
