@@ -30,6 +30,7 @@ def slope_per_1000(xs, ys):
 
 def main(argv=None):
     from gan import GAN, backend
+    from gan import config as gan_config
     from gan.allocator import usage_mb
     from gan.data import load_images
     from gan.loop import Hook
@@ -50,7 +51,6 @@ def main(argv=None):
     p.add_argument('--json', default=None, help='write samples and slopes here')
     args = p.parse_args(argv)
 
-    from gan import config as gan_config
     images = load_images(args.data)
     small = {'batch_size': 8, 'unroll_steps': 1} if args.preset == 'gan_animation' else {}
     cfg = gan_config.resolve(args.preset, seed=args.seed, **dict(
