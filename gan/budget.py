@@ -133,7 +133,8 @@ def run_name(preset, seed):
 NOT_RECIPE = frozenset(('sample_interval', 'checkpoint_interval', 'history_interval',
                         'keep_checkpoints', 'milestone_interval', 'milestone_steps', 'grid_size',
                         'data', 'out', 'seed', 'deterministic', 'sample_epochs',
-                        'checkpoint_epochs', 'execution', 'kernels', 'tensorboard'))
+                        'checkpoint_epochs', 'execution', 'kernels', 'tensorboard',
+                        'restart_every'))
 
 
 def recipe_changes_of(preset, changes=None):

@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import sys
+from typing import NamedTuple
 
 from . import backend, hooks, io
 from .config import (PRESET_NOTES, PRESETS, Config, UserError, check, milestone_steps, plan_epochs,
@@ -63,11 +64,37 @@ def parse_config(argv):
 # Options a resumed run may change; every other one must equal the run's own.
 RESUMABLE_CHANGES = ('steps', 'sample_interval', 'checkpoint_interval', 'keep_checkpoints',
                      'milestone_interval', 'milestone_steps', 'data', 'out', 'execution', 'kernels',
-                     'tensorboard')
+                     'tensorboard', 'restart_every')
+
+
+class Restart(NamedTuple):
+    """What run_training returns when --restart-every ends a segment: the run to resume."""
+    run_dir: str
+    step: int
 
 
 def train_main(argv=None):
-    return backend.run_command(_train_main, sys.argv[1:] if argv is None else argv)
+    code = backend.run_command(_train_main, sys.argv[1:] if argv is None else argv)
+    if isinstance(code, Restart):          # sessions are closed: replace this process
+        restart_in_place(code)
+    return code
+
+
+def restart_in_place(restart):
+    """Replace this process by `train.py --resume RUN` (the same PID, so a parent's wait and its
+    signals still reach it, and all memory the old process held is returned)."""
+    print('restarting the process at step %d (--restart-every): resuming %s'
+          % (restart.step, restart.run_dir))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    script = sys.argv[0]
+    if script.endswith('.py') and os.path.isfile(script):
+        command = [sys.executable, script]
+    else:                                  # started as `python -c`: import gan from its checkout
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        command = [sys.executable, '-c', 'import sys; sys.path.insert(0, %r); from gan.cli '
+                   'import train_main; sys.exit(train_main())' % root]
+    os.execv(sys.executable, command + ['--resume', restart.run_dir])
 
 
 def _train_main(argv):
@@ -139,7 +166,7 @@ def check_disk(folder, needed):
 
 def run_training(cfg, argv=(), resume_dir=None, new_dir=None):
     """Train `cfg`: a new run (a numbered folder under cfg.out, or `new_dir`), or continue the
-    run in `resume_dir`."""
+    run in `resume_dir`. Returns the exit code, or a Restart when --restart-every ends a segment."""
     out = resume_dir or cfg.out
     io.ensure_writable_dir(out)
     images = load_images(cfg.data, cache_dir=os.path.join(cfg.out, '.cache'), resize=cfg.resize)
@@ -172,6 +199,7 @@ def run_training(cfg, argv=(), resume_dir=None, new_dir=None):
     grid_latents = io.grid_latents(run_dir, cfg)
     guard = hooks.NanGuard(gan, run_dir)
     stopper = hooks.StopOnSignal()
+    restarter = hooks.RestartEvery(cfg.restart_every, cfg.steps)
     grids = hooks.SampleGrid(gan, run_dir, cfg.sample_interval, grid_latents)
     board = None
     if cfg.tensorboard:
@@ -180,7 +208,7 @@ def run_training(cfg, argv=(), resume_dir=None, new_dir=None):
     loop_hooks = [hooks.Progress(cfg.steps), history, grids] + ([board] if board else []) + [
         guard, hooks.Checkpoint(gan, run_dir, cfg.checkpoint_interval, state_from=[history],
                                 guard=guard, steps=milestone_steps(cfg)),
-        stopper]
+        stopper, restarter]
     try:
         last = gan.train(images, hooks=loop_hooks, start_step=start)
     except hooks.NonFiniteError as e:
@@ -196,6 +224,8 @@ def run_training(cfg, argv=(), resume_dir=None, new_dir=None):
         sys.stderr.write('stopped at step %d and saved a checkpoint. Resume with: '
                          'python train.py --resume %s\n' % (last, run_dir))
         return 128 + int(stopper.received)
+    if restarter.due:
+        return Restart(run_dir, last)
     print('done: %s' % run_dir)
     return 0
 

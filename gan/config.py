@@ -58,6 +58,7 @@ class Config(NamedTuple):
     execution: str = 'fused'           # how the alternating step's D rounds run: 'fused' (one session call for all rounds, same math) or 'keras' (predict + 2 train_on_batch per round, like the original)
     kernels: str = 'fast'              # convolution kernels: 'fast' (on stock TF's CPU kernels: input gradients and small transposed convolutions as forward convolutions and matrix products, the same sums in another order; TF's own on oneDNN or a GPU) or 'stock' (always TF's own)
     tensorboard: bool = True           # write TensorBoard event files into <run>/events/
+    restart_every: int = 0             # every N steps checkpoint and restart the process in place (--resume): returns the memory the oneDNN build keeps (0 = never)
 
     def to_json(self):
         return json.dumps(self._asdict(), indent=2, sort_keys=True)
@@ -230,7 +231,7 @@ def check(cfg):
             raise UserError('--%s must be at least 1 (got %r)' % (name.replace('_', '-'), getattr(cfg, name)))
     if cfg.batch_size < 2:
         raise UserError('--batch-size must be at least 2 (the discriminator trains on half batches)')
-    for name in ['unroll_steps', 'keep_checkpoints', 'milestone_interval']:
+    for name in ['unroll_steps', 'keep_checkpoints', 'milestone_interval', 'restart_every']:
         if getattr(cfg, name) < 0:
             raise UserError('--%s must be 0 or more (got %r)' % (name.replace('_', '-'), getattr(cfg, name)))
     for name in ['flip_prob', 'label_smoothing']:

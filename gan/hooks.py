@@ -253,6 +253,19 @@ class NanGuard(Hook):
                              'or another --seed.' % (step, what, os.path.join(self.run_dir, 'weight'), path))
 
 
+class RestartEvery(Hook):
+    """Ends the run after every `interval`-th step short of `end_step` (0 = never); the end hooks
+    then checkpoint it and the CLI restarts the process from there (--restart-every)."""
+
+    def __init__(self, interval, end_step):
+        self.interval, self.end_step = interval, end_step
+        self.due = False
+
+    def on_step_end(self, step, logs):
+        self.due = bool(self.interval) and step % self.interval == 0 and step < self.end_step
+        return self.due
+
+
 class StopOnSignal(Hook):
     """SIGINT/SIGTERM end the run after the current step (the end hooks then checkpoint it)."""
 

@@ -256,7 +256,8 @@ def test_records_of_the_same_real_set_give_each_preset_its_longest_run(tmp_path)
 def test_a_recipe_is_named_by_its_preset_and_the_flags_that_change_its_math():
     assert budget.recipe_name('animefaceswithgan-v4.3') == 'animefaceswithgan-v4.3'
     changes = {'g_threshold': 0.0, 'g_extra_threshold': 4.0, 'sample_interval': 7,
-               'kernels': 'stock', 'd_threshold': 0.2}          # d_threshold: the preset's own
+               'kernels': 'stock', 'd_threshold': 0.2,          # d_threshold: the preset's own
+               'restart_every': 2000}                           # a restart: not the math
     assert budget.recipe_name('animefaceswithgan-v4.3', changes) == \
         'animefaceswithgan-v4.3 --g-extra-threshold 4 --g-threshold 0'
     assert budget.recipe_slug('animefaceswithgan-v4.3', changes) == \

@@ -2,6 +2,7 @@
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -94,6 +95,21 @@ def test_sigkill_mid_checkpoint_write_then_resume_is_exact(baseline, tmp_path):
     assert any(n.startswith('.') for n in os.listdir(weight))   # the torn temporary file...
     resume_until_done(run_dir)
     assert not any(n.startswith('.') for n in os.listdir(weight))  # ...is gone after the resume
+    assert_same(final_state(run_dir), baseline)
+
+
+def test_restart_every_reexecs_in_place_and_equals_an_uninterrupted_run(baseline, tmp_path):
+    out = str(tmp_path)
+    run_dir = os.path.join(out, '1')
+    r = train(TINY + ['--steps', str(STEPS), '--out', out, '--restart-every', '2'], SHOW_PID=1)
+    assert r.returncode == 0, r.stderr[-3000:]
+    # a checkpoint and a fresh interpreter after steps 2 and 4 (not after the last step), each
+    # resuming in the same process: the pid printed at each start is the one subprocess started
+    assert [int(s) for s in re.findall(r'restarting the process at step (\d+)', r.stdout)] == [2, 4]
+    assert re.findall(r'resuming .* from step (\d+)', r.stdout) == ['2', '4']
+    pids = re.findall(r'driver pid (\d+)', r.stdout)
+    assert len(pids) == 3 and len(set(pids)) == 1
+    assert json.load(open(os.path.join(run_dir, 'config.json')))['options']['restart_every'] == 2
     assert_same(final_state(run_dir), baseline)
 
 

@@ -2,7 +2,7 @@
 
 Environment: CRASH_AT_WRITE=N SIGKILLs this process inside the N-th atomic file write, after the
 temporary file is complete and before the rename; NAN_AT_STEP=N makes step N report a NaN loss;
-FREE_BYTES=N pretends the disk has N bytes free.
+FREE_BYTES=N pretends the disk has N bytes free; SHOW_PID=1 prints this process's id at start.
 """
 import os
 import signal
@@ -41,4 +41,6 @@ if os.environ.get('FREE_BYTES'):
     shutil.disk_usage = lambda path: Usage(10 ** 12, 0, int(os.environ['FREE_BYTES']))
 
 if __name__ == '__main__':
+    if os.environ.get('SHOW_PID'):
+        print('driver pid %d' % os.getpid())
     sys.exit(cli.train_main(sys.argv[1:]))
