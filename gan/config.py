@@ -46,6 +46,9 @@ class Config(NamedTuple):
     noise_sigma: float = 0.0           # instance noise: std of Gaussian noise on D's input in epoch 0 (0 = none; needs arch ganime)
     noise_decay: float = 0.0           # ...lowered by this much per epoch
     noise_floor: float = 1e-6          # ...but never below this
+    d_head_dropout: float = 0.5        # rate of the Dropout after D's Flatten (archs gan_animation, tiny and ganime; GANime's published run: 0.4)
+    adam_reset: str = 'never'          # 'epoch': both Adams' moments set to zero at each epoch's first step, their step counters kept (GANime's per-epoch rebuild under TF 2), or 'never'
+    frozen_d_bn: str = 'batch'         # D's BatchNorm in G's update (the combined model, D frozen): 'batch' (Keras 2.3.1: the fake batch's statistics) or 'moving' (tf.keras in TF 2: a frozen BatchNorm uses its moving statistics)
     pixel_min: float = -1.0            # value black maps to: -1 (images in [-1, 1]) or 0 (images in [0, 1])
     channel_order: str = 'rgb'         # channel order of the images D sees and G makes: 'rgb' or 'bgr'
     resize: str = 'area'               # images not 64x64: 'area' (bilinear to enlarge), 'bilinear', 'short-side-crop' (Resize(64), CenterCrop(64))
@@ -167,7 +170,7 @@ def resolve(preset='gan_animation', **overrides):
 def uses_epochs(cfg):
     """Whether the recipe needs to know its epoch length (counts, schedules or full passes)."""
     return bool(cfg.data_epochs or cfg.sample_epochs or cfg.checkpoint_epochs or cfg.noise_decay
-                or cfg.sampling == 'passes')
+                or cfg.sampling == 'passes' or cfg.adam_reset == 'epoch')
 
 
 def epoch_length(cfg, n_images):
@@ -273,6 +276,12 @@ def check(cfg):
                                 % (name.replace('_', '-'), cfg.scheme))
         if cfg.unroll_mode != 'first-order':
             raise UserError('--unroll-mode %s needs --scheme alternating' % cfg.unroll_mode)
+    if not 0.0 <= cfg.d_head_dropout < 1.0:
+        raise UserError('--d-head-dropout must be in [0, 1) (got %r)' % cfg.d_head_dropout)
+    if cfg.frozen_d_bn != 'batch' and (cfg.scheme != 'alternating' or cfg.unroll_mode != 'first-order'):
+        raise UserError('--frozen-d-bn %s needs --scheme alternating with --unroll-mode '
+                        'first-order (the only scheme whose G update runs through a frozen D)'
+                        % cfg.frozen_d_bn)
     if cfg.g_extra_threshold and cfg.scheme == 'simultaneous':
         raise UserError('--g-extra-threshold needs an alternating scheme (a simultaneous step has '
                         'no separate G step to repeat)')
@@ -292,4 +301,6 @@ CHOICES = {
     'sampling': ('replacement', 'passes'),
     'execution': ('fused', 'keras'),
     'kernels': ('fast', 'stock'),
+    'adam_reset': ('never', 'epoch'),
+    'frozen_d_bn': ('batch', 'moving'),
 }

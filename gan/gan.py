@@ -70,7 +70,11 @@ class GAN(object):
     def build_discriminator(self):
         from . import networks
         self._check_arch(networks.DISCRIMINATORS)
-        return networks.build_discriminator(self.config.arch, init=self.config.init)
+        c = self.config
+        if c.d_head_dropout != Config().d_head_dropout and c.arch not in networks.HEAD_DROPOUT_ARCHS:
+            raise UserError('--d-head-dropout needs --arch %s; --arch %s has no dropout after '
+                            'Flatten' % (' or '.join(networks.HEAD_DROPOUT_ARCHS), c.arch))
+        return networks.build_discriminator(c.arch, init=c.init, head_dropout=c.d_head_dropout)
 
     def _check_arch(self, known):
         if self.config.arch not in known:
@@ -105,6 +109,7 @@ class GAN(object):
         from keras.layers import Input
         from keras.losses import BinaryCrossentropy
         from keras.models import Model
+        from .networks import batchnorm_inference
         from .schemes import Nets, build_scheme
         c = self.config
         D, G = self.discriminator, self.generator
@@ -113,7 +118,11 @@ class GAN(object):
                   optimizer=d_optimizer or adam(c, 'd'), metrics=['accuracy'])
         D.trainable = False
         z = Input(shape=(c.latent_dim,))
-        self.combined = Model(z, D(G(z)), name='gan')
+        if c.frozen_d_bn == 'moving':      # as tf.keras runs a frozen D's BatchNorm
+            with batchnorm_inference(D):
+                self.combined = Model(z, D(G(z)), name='gan')
+        else:
+            self.combined = Model(z, D(G(z)), name='gan')
         self.combined.compile(loss='binary_crossentropy', optimizer=g_optimizer or adam(c, 'g'))
         self._prepare_recipe()
         self.nets = Nets(G, D, self.combined, D.optimizer, self.combined.optimizer)
@@ -124,10 +133,16 @@ class GAN(object):
     # -- training ---------------------------------------------------------------------------
     def _begin_step(self, step=None):
         """Count the step (1-based: as given, else the one after the last) and set its epoch's
-        state (instance noise)."""
+        state (instance noise; under --adam-reset epoch, zero Adam moments at an epoch's first
+        step after the first epoch)."""
         step = getattr(self, '_steps_done', 0) + 1 if step is None else step
         self._steps_done = step
         self._set_epoch(epoch_of(self.config, step))
+        spe = self.config.steps_per_epoch
+        if self.config.adam_reset == 'epoch' and spe and step > 1 and (step - 1) % spe == 0:
+            from .optim import zero_moments
+            zero_moments(self.nets.d_optimizer)
+            zero_moments(self.nets.g_optimizer)
         return step
 
     def _d_round(self, sample_real):

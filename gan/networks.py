@@ -1,4 +1,6 @@
 """Pure Keras builders for the generator and discriminator of each recipe (no I/O, no compile)."""
+import contextlib
+
 from keras.initializers import TruncatedNormal, VarianceScaling
 from keras.layers import (Activation, BatchNormalization, Conv2D, Conv2DTranspose, Dense,
                           Flatten, LeakyReLU, ReLU, Reshape)
@@ -57,9 +59,9 @@ def gan_animation_generator(latent_dim=200):
     return model
 
 
-def _dropout_discriminator(blocks, img_shape):
+def _dropout_discriminator(blocks, img_shape, head_dropout=0.5):
     """GAN_animation's D shape: per (filters, stride) a Conv2D(3x3, same) BN(0.8, 1e-3) LReLU(0.2)
-    Dropout(.25) block, then Flatten, Dropout(.5) and a sigmoid Dense."""
+    Dropout(.25) block, then Flatten, Dropout(head_dropout) and a sigmoid Dense."""
     model = Sequential(name='discriminator')
     for i, (filters, stride) in enumerate(blocks):
         extra = {'input_shape': img_shape} if i == 0 else {}
@@ -68,15 +70,15 @@ def _dropout_discriminator(blocks, img_shape):
         model.add(LeakyReLU(alpha=0.2))
         model.add(Dropout(0.25))
     model.add(Flatten())
-    model.add(Dropout(0.5))
+    model.add(Dropout(head_dropout))
     model.add(Dense(1, activation='sigmoid'))
     return model
 
 
-def gan_animation_discriminator(img_shape=IMG_SHAPE):
+def gan_animation_discriminator(img_shape=IMG_SHAPE, head_dropout=0.5):
     """GAN_animation D: 6 x [Conv2D(3x3) BN LReLU Dropout(.25)] -> Flatten -> Dropout(.5) -> sigmoid."""
     return _dropout_discriminator([(64, 2), (128, 2), (256, 2), (256, 2), (256, 2), (512, 1)],
-                                  img_shape)
+                                  img_shape, head_dropout)
 
 
 def tiny_generator(latent_dim=200):
@@ -94,9 +96,9 @@ def tiny_generator(latent_dim=200):
     return model
 
 
-def tiny_discriminator(img_shape=IMG_SHAPE):
+def tiny_discriminator(img_shape=IMG_SHAPE, head_dropout=0.5):
     """A small stand-in with the same layer kinds as GAN_animation's D (tests and smoke runs)."""
-    return _dropout_discriminator([(8, 4), (8, 4)], img_shape)
+    return _dropout_discriminator([(8, 4), (8, 4)], img_shape, head_dropout)
 
 
 # -- the sibling projects' recipes (issue 5) ----------------------------------------------------
@@ -183,9 +185,10 @@ def ganime_generator(latent_dim=100):
     return model
 
 
-def ganime_discriminator(img_shape=IMG_SHAPE, noise_stddev=0.0):
+def ganime_discriminator(img_shape=IMG_SHAPE, noise_stddev=0.0, head_dropout=0.5):
     """GANime D: GaussianNoise (instance noise) -> 4 x [Conv2D(f,3,s2) BN(.85) LReLU(.1)] ->
-    Flatten -> Dropout(.5) -> Dense(192) LReLU(.1) -> Dropout(.2) -> sigmoid. 3,128,065 parameters."""
+    Flatten -> Dropout(.5; .4 in the published run) -> Dense(192) LReLU(.1) -> Dropout(.2) ->
+    sigmoid. 3,128,065 parameters."""
     model = Sequential(name='discriminator')
     model.add(GaussianNoise(noise_stddev, input_shape=img_shape))
     for filters in (64, 128, 256, 512):
@@ -193,7 +196,7 @@ def ganime_discriminator(img_shape=IMG_SHAPE, noise_stddev=0.0):
         model.add(BatchNormalization(momentum=0.85))
         model.add(LeakyReLU(alpha=0.1))
     model.add(Flatten())
-    model.add(Dropout(0.5))
+    model.add(Dropout(head_dropout))
     model.add(Dense(192))
     model.add(LeakyReLU(alpha=0.1))
     model.add(Dropout(0.2))
@@ -316,6 +319,8 @@ DISCRIMINATORS = {'gan_animation': gan_animation_discriminator, 'tiny': tiny_dis
                   'animefaceswithgan_leaky': animefaceswithgan_discriminator}
 # Architectures whose builders take init='torch' (PyTorch-default initialisation).
 TORCH_INIT_ARCHS = ('animefaceswithgan', 'animefaceswithgan_leaky')
+# Discriminators with a Dropout after Flatten whose rate is a parameter (head_dropout).
+HEAD_DROPOUT_ARCHS = ('gan_animation', 'tiny', 'ganime')
 
 
 def build_generator(arch, latent_dim, init='keras'):
@@ -326,9 +331,39 @@ def build_generator(arch, latent_dim, init='keras'):
     return GENERATORS[arch](latent_dim)
 
 
-def build_discriminator(arch, init='keras'):
+def build_discriminator(arch, init='keras', head_dropout=0.5):
+    kwargs = {}
     if init != 'keras':
         if arch not in TORCH_INIT_ARCHS:
             raise ValueError('init %r is offered for %s only' % (init, ', '.join(TORCH_INIT_ARCHS)))
-        return DISCRIMINATORS[arch](init=init)
-    return DISCRIMINATORS[arch]()
+        kwargs['init'] = init
+    if head_dropout != 0.5:
+        if arch not in HEAD_DROPOUT_ARCHS:
+            raise ValueError('a head dropout other than 0.5 is offered for %s only'
+                             % ', '.join(HEAD_DROPOUT_ARCHS))
+        kwargs['head_dropout'] = head_dropout
+    return DISCRIMINATORS[arch](**kwargs)
+
+
+@contextlib.contextmanager
+def batchnorm_inference(model):
+    """A context in which calling `model` builds its BatchNormalization layers in inference mode
+    (moving statistics, no statistics update), whatever the learning phase, while its other layers
+    (dropout, noise) follow the learning phase: what tf.keras in TF 2 does with the BatchNorm
+    layers of a frozen model. Keras runs a Sequential's layers through `layer.call`, so the
+    context shadows that method on each BatchNorm instance and removes the shadow on exit."""
+    layers = [l for l in model.layers if isinstance(l, BatchNormalization)]
+    for layer in layers:
+        layer.call = _inference_call(layer)
+    try:
+        yield layers
+    finally:
+        for layer in layers:
+            del layer.call
+
+
+def _inference_call(layer):
+    def call(inputs, **kwargs):
+        kwargs['training'] = False
+        return type(layer).call(layer, inputs, **kwargs)
+    return call

@@ -1,6 +1,7 @@
 """Keras 2.3.1's Adam with its step counter read before the increment, and its update as a function."""
 import keras
 import keras.backend as K
+import numpy as np
 import tensorflow as tf
 
 
@@ -65,3 +66,11 @@ class Adam(keras.optimizers.Adam):
         self.slots = (ms, vs, vhats)
         self.updates = adam_updates(self, params, grads, ms, vs, vhats)
         return self.updates
+
+
+def zero_moments(opt):
+    """Set the Adam moments (m, v and vhat) of `opt` to zero and keep its step counter: the state
+    a tf.keras optimizer gives the variables of a rebuilt model (fresh slots), while the bias
+    correction goes on from the counter (GANime's per-epoch rebuild under TF 2)."""
+    K.batch_set_value([(w, np.zeros(K.int_shape(w), K.dtype(w)))
+                       for w in opt.weights if w is not opt.iterations])

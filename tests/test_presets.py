@@ -299,6 +299,102 @@ def test_extra_generator_step_fires_only_above_the_threshold():
             assert _iterations(gan.combined.optimizer) == before + steps
 
 
+# -- ganime's readings of its TF 2 run: Adam reset per epoch, frozen BatchNorm, head dropout ------
+
+def _moments(optimizer):
+    import keras.backend as K
+    return [v for v in K.batch_get_value(optimizer.weights[1:])]
+
+
+def test_adam_reset_zeroes_moments_at_epoch_starts_and_keeps_the_counters():
+    gan = preset_gan('ganime')
+    sample = recipes.RealImages(IMAGES, gan.config).sample
+    opts = (gan.discriminator.optimizer, gan.combined.optimizer)
+    with overridden(gan, adam_reset='epoch', steps_per_epoch=2, g_extra_threshold=0.0):
+        gan.train_step(sample, step=1)
+        gan.train_step(sample, step=2)
+        counters = [_iterations(o) for o in opts]
+        assert all(any(np.abs(m).max() > 0 for m in _moments(o)) for o in opts)
+        gan._begin_step(4)                                   # mid-epoch (a resume): no reset
+        assert all(any(np.abs(m).max() > 0 for m in _moments(o)) for o in opts)
+        gan._begin_step(3)                                   # epoch 1 begins: fresh moments
+        assert all(all(not np.any(m) for m in _moments(o)) for o in opts)
+        assert [_iterations(o) for o in opts] == counters    # bias correction goes on from here
+        gan.train_step(sample, step=3)                       # and training goes on
+        assert [_iterations(o) for o in opts] == [c + n for c, n in zip(counters, (2, 1))]
+    with overridden(gan, adam_reset='never', steps_per_epoch=2, g_extra_threshold=0.0):
+        gan.train_step(sample, step=4)
+        gan._begin_step(5)
+        assert all(any(np.abs(m).max() > 0 for m in _moments(o)) for o in opts)
+    assert resolve('ganime', adam_reset='epoch').adam_reset == 'epoch'
+    assert plan_epochs(resolve('gan_animation', adam_reset='epoch'), 1000).steps_per_epoch == 3
+
+
+def test_batchnorm_inference_context_uses_moving_statistics_and_keeps_dropout():
+    import keras.backend as K
+    from keras.layers import BatchNormalization, Dense, Dropout, Input
+    from keras.models import Model, Sequential
+    from gan.networks import batchnorm_inference
+    fresh_graph()
+    norm = Sequential([Dense(3, input_shape=(2,)), BatchNormalization()])
+    drop = Sequential([Dense(3, input_shape=(2,)), BatchNormalization(), Dropout(0.5)])
+    x = np.random.RandomState(0).randn(16, 2).astype(np.float32) * 3 + 1
+    for model in (norm, drop):
+        bn = model.layers[1]
+        K.set_value(bn.moving_mean, np.array([0.5, -0.5, 1.0], np.float32))
+        K.set_value(bn.moving_variance, np.array([2.0, 3.0, 4.0], np.float32))
+    inp, other = Input(shape=(2,)), Input(shape=(2,))    # a model caches its output per input
+    with batchnorm_inference(norm) as layers:
+        assert len(layers) == 1
+        frozen = K.function([inp, K.learning_phase()], [norm(inp)])
+    plain = K.function([other, K.learning_phase()], [norm(other)])
+    assert 'call' not in vars(norm.layers[1])                # the shadow is gone after the context
+    assert np.allclose(frozen([x, 1])[0], norm.predict(x), atol=1e-6)      # moving statistics
+    assert not np.allclose(plain([x, 1])[0], norm.predict(x), atol=1e-2)   # batch statistics
+    with batchnorm_inference(drop):
+        dropped = K.function([inp, K.learning_phase()], [drop(inp)])
+    a, b = dropped([x, 1])[0], dropped([x, 1])[0]
+    assert np.mean(a == 0) > 0.2 and not np.array_equal(a, b)             # dropout still active
+    assert np.allclose(dropped([x, 0])[0], drop.predict(x), atol=1e-6)
+
+
+def test_frozen_d_bn_moving_reaches_the_combined_model_only():
+    import keras.backend as K
+    fresh_graph()
+    gan = GAN(resolve('ganime', batch_size=BATCH, seed=1, d_head_dropout=0.0, frozen_d_bn='moving'))
+    twin = GAN(gan.config._replace(frozen_d_bn='batch'), generator=gan.generator,
+               discriminator=gan.discriminator)
+    layer, = recipes.noise_layers(gan.discriminator)
+    layer.set_stddev(0.0)
+    z = np.random.RandomState(1).randn(BATCH, 100).astype(np.float32)
+    counters = gan.rng_counters()
+
+    def output(model):            # same dropout masks for both: the counters are reset first
+        K.batch_set_value([(c, 0) for c in counters])
+        return K.function([model.inputs[0], K.learning_phase()], [model.output])([z, 1])[0]
+    moving, batch = output(gan.combined), output(twin.combined)
+    assert not np.allclose(moving, batch, atol=1e-4)
+    d_before = _weights(gan.discriminator, trainable=False)
+    gan.combined.train_on_batch(z, np.ones((BATCH, 1), np.float32))
+    assert _same(d_before, _weights(gan.discriminator, trainable=False))  # D and its statistics kept
+    with pytest.raises(UserError, match='frozen-d-bn'):
+        resolve('dcgan-yernat', frozen_d_bn='moving')
+
+
+def test_head_dropout_sets_the_rate_after_flatten():
+    from gan import networks
+    fresh_graph()
+    for arch in networks.HEAD_DROPOUT_ARCHS:
+        d = GAN(Config(arch=arch, batch_size=4, d_head_dropout=0.4), compile=False).discriminator
+        kinds = [type(l).__name__ for l in d.layers]
+        head = d.layers[kinds.index('Flatten') + 1]
+        assert type(head).__name__ == 'Dropout' and head.rate == pytest.approx(0.4), arch
+    with pytest.raises(UserError, match='d-head-dropout'):
+        GAN(resolve('animefacesgan', d_head_dropout=0.4), compile=False)
+    with pytest.raises(UserError, match='d-head-dropout'):
+        resolve('ganime', d_head_dropout=1.0)
+
+
 # -- the other presets' networks and a step; dcgan-yernat: [0, 1] data, simultaneous updates ------
 
 @pytest.mark.slow
