@@ -29,7 +29,7 @@ class GAN(object):
 
     def __init__(self, config=None, generator=None, discriminator=None, compile=True):
         from .kernels import use_kernels
-        self.draw = self.nets = self._scheme = self._second_order = None
+        self.draw = self.nets = self._scheme = self._second_order = self._g_training_mode = None
         self.config = config if config is not None else Config()
         check(self.config)
         self.generator = generator if generator is not None else self.build_generator()
@@ -195,14 +195,35 @@ class GAN(object):
         draw = self.draw if seed is None else Draws(self.config, np.random.RandomState(seed))
         return draw.latents(n)
 
-    def generate(self, latents=None, n=None, seed=None, batch_size=128):
-        """uint8 RGB images (inference mode) from given latents, or n latents drawn from seed."""
+    def generate(self, latents=None, n=None, seed=None, batch_size=128, batchnorm='moving'):
+        """uint8 RGB images from given latents, or n latents drawn from seed.
+
+        batchnorm 'moving' (default): G in inference mode, BatchNorm on its moving statistics.
+        'batch': G's BatchNorm normalises each batch of `batch_size` latents by that batch's own
+        statistics, as a PyTorch generator that was not switched to eval() draws its grid (the
+        AnimeFacesWithGAN notebooks: 64 fixed latents); nothing of G is updated.
+        """
         if latents is None:
             if n is None:
                 raise ValueError('generate() needs latents or n')
             latents = self.latents(n, seed)
-        return to_uint8(self.generator.predict(np.asarray(latents, np.float32), batch_size=batch_size),
-                        self.config)
+        z = np.asarray(latents, np.float32)
+        if batchnorm == 'moving':
+            out = self.generator.predict(z, batch_size=batch_size)
+        elif batchnorm == 'batch':
+            out = np.concatenate([self._batch_stats_output(z[i:i + batch_size])
+                                  for i in range(0, len(z), batch_size)])
+        else:
+            raise ValueError("batchnorm must be 'moving' or 'batch' (got %r)" % (batchnorm,))
+        return to_uint8(out, self.config)
+
+    def _batch_stats_output(self, z):
+        """G's output in training mode (batch statistics), without its update ops."""
+        if self._g_training_mode is None:
+            import keras.backend as K
+            G = self.generator
+            self._g_training_mode = K.function([G.inputs[0], K.learning_phase()], [G.outputs[0]])
+        return self._g_training_mode([z, 1])[0]
 
     # -- persistence ------------------------------------------------------------------------
     def save_model(self, run_dir, step, keep=None, milestone=None, extra=None):

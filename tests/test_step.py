@@ -142,3 +142,24 @@ def test_generate_is_uint8_and_seeded(fresh_session, tiny_config):
     assert np.array_equal(a, b)
     with pytest.raises(ValueError):
         gan.generate()
+
+
+def test_generate_with_batch_statistics_reads_each_batch_and_changes_nothing(fresh_session, tiny_config):
+    import keras.backend as K
+    gan = GAN(tiny_config)
+    G = gan.generator
+    bn = [l for l in G.layers if type(l).__name__ == 'BatchNormalization'][-1]
+    K.set_value(bn.moving_mean, np.full(8, 0.3, np.float32))      # not the batch's mean
+    weights = K.batch_get_value(G.weights)
+    z = gan.latents(8, seed=3)
+    moving = gan.generate(z, batch_size=4)
+    assert np.array_equal(moving[:2], gan.generate(z[:2]))        # no image depends on the others
+    both = gan.generate(z, batch_size=4, batchnorm='batch')
+    halves = [gan.generate(z[:4], batch_size=4, batchnorm='batch'),
+              gan.generate(z[4:], batch_size=4, batchnorm='batch')]
+    assert np.array_equal(both, np.concatenate(halves))          # one batch of 4 at a time
+    assert not np.array_equal(both, moving)                       # batch, not moving, statistics
+    assert not np.array_equal(both[:2], gan.generate(z[:2], batchnorm='batch'))  # the batch matters
+    assert _equal(weights, K.batch_get_value(G.weights))          # moving statistics untouched
+    with pytest.raises(ValueError, match='batchnorm'):
+        gan.generate(z, batchnorm='eval')
