@@ -41,17 +41,14 @@ def train_parser():
             continue
         flag = '--' + name.replace('_', '-')
         text = '%s (default: %s)' % (helps.get(name, ''), getattr(defaults, name))
-        names = [flag, '--epochs'] if name == 'steps' else [flag]
-        if name == 'steps':
-            text += '; --epochs is an alias'
         if name in BOOL_FLAGS:
-            p.add_argument(*names, dest=name, action='store_true', default=None, help=text)
+            p.add_argument(flag, dest=name, action='store_true', default=None, help=text)
             if getattr(defaults, name):            # on by default: --no-<name> turns it off
                 p.add_argument('--no-' + flag[2:], dest=name, action='store_false', default=None,
                                help='turn %s off' % flag)
         else:
             kind = type(getattr(defaults, name)) if getattr(defaults, name) is not None else int
-            p.add_argument(*names, dest=name, type=kind, default=None, metavar=name.upper(), help=text)
+            p.add_argument(flag, dest=name, type=kind, default=None, metavar=name.upper(), help=text)
     return p
 
 
@@ -138,7 +135,6 @@ def resume_config(args, argv):
         raise UserError('--resume %s: no config.json there; give a run folder written by train.py'
                         % run_dir)
     given = {a.split('=')[0].lstrip('-').replace('-', '_') for a in argv if a.startswith('--')}
-    given = {'steps' if g == 'epochs' else g for g in given}
     changes = {}
     for name in Config._fields:
         value = getattr(args, name, None)

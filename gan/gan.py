@@ -7,8 +7,7 @@ import sys
 import numpy as np
 
 from . import io
-# flip_labels and to_float keep their old import path, gan.gan, beside to_uint8.
-from .batches import Draws, flip_labels, to_float, to_uint8  # noqa: F401
+from .batches import Draws, to_uint8
 from .config import Config, UserError, check, epoch_of, plan_epochs
 from .loop import run
 from .recipes import RealImages, adam, loss_smoothing, noise_layers, noise_sigma
@@ -226,8 +225,6 @@ class GAN(object):
         """Per-layer random-stream counters (the seeded dropout and noise layers'), in model order."""
         layers = list(self.generator.layers) + list(self.discriminator.layers)
         return [l.seed_counter for l in layers if getattr(l, 'seed_counter', None) is not None]
-
-    _rng_counters = rng_counters      # its former name
 
     def get_state(self):
         """Everything besides the model weights that later steps depend on, as arrays and ints."""

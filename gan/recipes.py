@@ -4,8 +4,8 @@ A preset (gan/config.py PRESETS) is a set of Config values; this module and its 
 those values into behaviour, with no code per preset:
 
 - optimizers: `adam` (separate D and G learning rates);
-- targets: `d_targets` / `g_targets` (flips, two-sided, one-sided and per-batch smoothing; they
-  live in gan.batches, beside the draws that use them) and `loss_smoothing`;
+- targets: `loss_smoothing` here; the targets themselves (flips, two-sided, one-sided and
+  per-batch smoothing) are gan.batches' `d_targets` / `g_targets`, beside the draws that use them;
 - instance noise: `noise_sigma` (the schedule) and `noise_layers` (the variables it sets);
 - data: `RealImages` (uniform draws with replacement, or shuffled full passes, in [-1, 1] or
   [0, 1], RGB or BGR); the resizing rules (--resize) live in the loader, data.resize_image;
@@ -17,8 +17,7 @@ the CLI loads this module (through gan.gan) for --help and --dry-run.
 """
 import numpy as np
 
-# d_targets and g_targets stay reachable as recipes.d_targets and recipes.g_targets.
-from .batches import d_targets, g_targets, to_float  # noqa: F401
+from .batches import to_float
 from .config import UserError, epoch_length
 
 

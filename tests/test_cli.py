@@ -19,20 +19,23 @@ def run(args, cwd=ROOT, **kw):
 def test_help_shows_every_flag_with_defaults():
     r = run(['train.py', '--help'])
     assert r.returncode == 0
-    for flag in ('--steps', '--epochs', '--batch-size', '--unroll-steps', '--lr', '--latent-dim',
+    for flag in ('--steps', '--batch-size', '--unroll-steps', '--lr', '--latent-dim',
                  '--label-smoothing', '--flip-prob', '--sample-interval', '--checkpoint-interval',
                  '--data', '--out', '--seed', '--deterministic', '--dry-run', '--restore-optimizer'):
         assert flag in r.stdout
     assert '(default: 30000)' in r.stdout and '(default: 256)' in r.stdout
+    assert '--epochs' not in r.stdout                      # the former alias of --steps is gone
 
 
 def test_dry_run_prints_the_recipe_and_writes_nothing(tmp_path):
-    r = run(['train.py', '--dry-run', '--epochs', '7', '--out', str(tmp_path / 'out')])
+    r = run(['train.py', '--dry-run', '--steps', '7', '--out', str(tmp_path / 'out')])
     assert r.returncode == 0, r.stderr
     opts = json.loads(r.stdout)
     assert opts['steps'] == 7 and opts['batch_size'] == 256 and opts['unroll_steps'] == 10
     assert opts['latent_dim'] == 200 and opts['lr'] == 2e-4 and opts['seed'] is not None
     assert not (tmp_path / 'out').exists()
+    r = run(['train.py', '--dry-run', '--epochs', '7'])      # no alias of --steps any more
+    assert r.returncode == 2 and 'unrecognized arguments: --epochs' in r.stderr
 
 
 @pytest.mark.parametrize('args,needle', [

@@ -11,9 +11,9 @@ import pytest
 
 from conftest import ROOT
 from gan import GAN, backend, recipes
+from gan.batches import d_targets, flip_labels, g_targets, to_float, to_uint8
 from gan.config import (PRESET_NOTES, PRESETS, Config, UserError, epoch_of, plan_epochs, resolve)
 from gan.data import load_images, resize_image
-from gan.gan import flip_labels, to_float, to_uint8
 from gan.loop import Hook
 
 IMAGES = (np.random.RandomState(0).rand(8, 64, 64, 3) * 255).astype(np.uint8)
@@ -587,31 +587,31 @@ def test_gates_skip_updates_and_leave_weights_and_optimizers_unchanged():
 def test_label_smoothing_and_flip_targets():
     rng = np.random.RandomState(0)
     base = Config(label_smoothing=0.2, flip_prob=0.0)
-    two = recipes.d_targets(base, True, 8, rng), recipes.d_targets(base, False, 8, rng)
+    two = d_targets(base, True, 8, rng), d_targets(base, False, 8, rng)
     assert np.allclose(two[0], 0.9) and np.allclose(two[1], 0.1)
     one_sided = base._replace(smoothing_mode='one-sided')
-    assert np.allclose(recipes.d_targets(one_sided, True, 8, rng), 0.9)
-    assert np.allclose(recipes.d_targets(one_sided, False, 8, rng), 0.0)
+    assert np.allclose(d_targets(one_sided, True, 8, rng), 0.9)
+    assert np.allclose(d_targets(one_sided, False, 8, rng), 0.0)
     assert recipes.loss_smoothing(base) == 0.2 and recipes.loss_smoothing(one_sided) == 0.0
     # smoothing done by the loss (the alternating scheme): targets stay 1 / 0
-    assert np.array_equal(recipes.d_targets(base, True, 8, rng, smoothing_in_loss=True), np.ones((8, 1)))
+    assert np.array_equal(d_targets(base, True, 8, rng, smoothing_in_loss=True), np.ones((8, 1)))
     # per-batch: one u ~ U(0, 0.05) per call, real 1 - u, fake u
     per_batch = Config(label_smoothing=0.0, flip_prob=0.0, target_noise=0.05)
     us = []
     for _ in range(20):
-        real, fake = recipes.d_targets(per_batch, True, 32, rng), recipes.d_targets(per_batch, False, 32, rng)
+        real, fake = d_targets(per_batch, True, 32, rng), d_targets(per_batch, False, 32, rng)
         assert len(np.unique(real)) == 1 and len(np.unique(fake)) == 1
         assert 0.95 <= real[0, 0] <= 1.0 and 0.0 <= fake[0, 0] <= 0.05
         us += [1.0 - real[0, 0], fake[0, 0]]
     assert len(set(np.round(us, 7))) == len(us)
     # flips: int(p * n) draws; G's targets are flipped too but never smoothed
     flips = Config(label_smoothing=0.2, flip_prob=0.25)
-    y = recipes.d_targets(flips, True, 40, rng, smoothing_in_loss=True)
+    y = d_targets(flips, True, 40, rng, smoothing_in_loss=True)
     assert 1 <= int((y == 0).sum()) <= 10
-    y = recipes.g_targets(flips, 40, rng)
+    y = g_targets(flips, 40, rng)
     assert set(np.unique(y)) <= {0.0, 1.0} and 1 <= int((y == 0).sum()) <= 10
     # the default's targets are exactly the original's flips, from the same draws
-    default = recipes.d_targets(Config(), True, 128, np.random.RandomState(5), smoothing_in_loss=True)
+    default = d_targets(Config(), True, 128, np.random.RandomState(5), smoothing_in_loss=True)
     assert np.array_equal(default, flip_labels(np.ones((128, 1), np.float32), 0.05, np.random.RandomState(5)))
 
 
