@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT
 from gan import GAN, backend, recipes
 from gan.batches import d_targets, flip_labels, g_targets, to_float, to_uint8
-from gan.config import (PRESET_NOTES, PRESETS, Config, UserError, epoch_of, plan_epochs, resolve)
+from gan.config import (PRESET_NOTES, PRESETS, Config, UserError, epoch_of, plan_epochs, resolve,
+                        uses_epochs)
 from gan.data import load_images, resize_image
 from gan.loop import Hook
 
@@ -44,7 +45,10 @@ def fresh_graph():
 def preset_gan(name):
     if _Current.name != name:
         fresh_graph()
-        _Current.gan = GAN(resolve(name, batch_size=BATCH, seed=1))
+        cfg = resolve(name, batch_size=BATCH, seed=1)
+        if cfg.sampling == 'passes':       # RealImages(IMAGES, gan.config) reads a pass's length
+            cfg = plan_epochs(cfg, len(IMAGES))
+        _Current.gan = GAN(cfg)
         _Current.name = name
     return _Current.gan
 
@@ -186,10 +190,14 @@ def _one_step(name, gan=None):
     saved = gan.config
     gan.config = cfg
     try:
+        if uses_epochs(cfg):
+            with pytest.raises(UserError, match='plan_epochs'):   # epochs not yet in steps
+                gan.train(IMAGES, steps=1)
+        gan.config = plan_epochs(cfg, len(IMAGES))
+        assert gan.config.steps_per_epoch == 2            # 8 images, batch 4, both samplings
         g0, d0 = _weights(gan.generator), _weights(gan.discriminator)
         grab = _Grab()
         gan.train(IMAGES, steps=1, hooks=[grab])
-        assert gan.config.steps_per_epoch == 2            # 8 images, batch 4, both samplings
     finally:
         gan.config = saved
     logs = grab.logs
@@ -543,9 +551,10 @@ def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     assert gan.config.arch == 'animefaceswithgan_leaky'
     logs = _one_step('animefaceswithgan-v3')
     assert 'd_updated' in logs and 'g_updated' not in logs
+    v3 = resolve('animefaceswithgan-v3', batch_size=BATCH, seed=1)
     for name in ('animefaceswithgan-v4.1', 'animefaceswithgan-v4.2'):
         cfg = resolve(name, batch_size=BATCH, seed=1)
-        differs = [k for k in Config._fields if getattr(cfg, k) != getattr(gan.config, k)]
+        differs = [k for k in Config._fields if getattr(cfg, k) != getattr(v3, k)]
         assert differs == ['preset', 'd_threshold', 'data_epochs']
         _one_step(name, gan)
     _graph_does_not_grow(gan)
@@ -661,15 +670,16 @@ def test_full_passes_cover_every_image_once_per_epoch():
     images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1).repeat(3, axis=3)
     cfg = Config(sampling='passes', scheme='simultaneous', unroll_steps=0, batch_size=4,
                  pixel_min=0.0, seed=3)
-    real = recipes.RealImages(images, cfg)
+    real = recipes.RealImages(images, plan_epochs(cfg, len(images)))
     assert real.steps_per_epoch == 3
     seen = [np.rint(real.batch(s)[:, 0, 0, 0] * 255).astype(int) for s in (1, 2, 3)]
     assert [len(b) for b in seen] == [4, 4, 2]              # the last batch is short
     assert sorted(np.concatenate(seen).tolist()) == list(range(10))
     assert not np.array_equal(real.order(0), real.order(1))
-    assert np.array_equal(recipes.RealImages(images, cfg).order(1), real.order(1))   # resumable
-    with pytest.raises(UserError):
-        recipes.RealImages(images, cfg._replace(steps_per_epoch=5))
+    assert np.array_equal(recipes.RealImages(images, real.cfg).order(1), real.order(1))  # resumable
+    for spe in (0, 2, 4, 5):              # unplanned, or not one full pass of 10 in batches of 4
+        with pytest.raises(UserError, match='full pass'):
+            recipes.RealImages(images, cfg._replace(steps_per_epoch=spe))
 
 
 def test_data_range_and_channel_order():
