@@ -1,31 +1,23 @@
 """Command lines: `python train.py` (training) and `python sample.py` (images from a checkpoint)."""
 import argparse
 import os
-import re
 import shutil
 import sys
 from typing import NamedTuple
 
 from . import backend, hooks, io
-from .config import (PRESET_NOTES, PRESETS, Config, UserError, check, milestone_steps, plan_epochs,
-                     resolve)
+from .config import (HELP, PRESET_NOTES, PRESETS, Config, UserError, check, milestone_steps,
+                     plan_epochs, resolve)
 from .data import load_images
 from .gan import GAN, describe_session
 
 BOOL_FLAGS = ('restore_optimizer', 'deterministic', 'tensorboard')
 
 
-def _field_help():
-    """The one-line comment beside each Config field, so flags and config share one text."""
-    src = open(os.path.join(os.path.dirname(__file__), 'config.py')).read()
-    return dict(re.findall(r'^    (\w+): [^=]+= [^#\n]+#\s*(.+)$', src, re.M))
-
-
 def train_parser():
     p = argparse.ArgumentParser(
         prog='train.py', description='Train the GAN_animation recipe (or another preset). '
         'Outputs go to a new numbered folder under --out.')
-    helps = _field_help()
     defaults = Config()
     p.add_argument('--preset', default='gan_animation', help='recipe to start from (see --list-presets)')
     p.add_argument('--list-presets', action='store_true', help='print the presets and exit')
@@ -40,7 +32,7 @@ def train_parser():
         if name in ('preset',):
             continue
         flag = '--' + name.replace('_', '-')
-        text = '%s (default: %s)' % (helps.get(name, ''), getattr(defaults, name))
+        text = '%s (default: %s)' % (HELP[name], getattr(defaults, name))
         if name in BOOL_FLAGS:
             p.add_argument(flag, dest=name, action='store_true', default=None, help=text)
             if getattr(defaults, name):            # on by default: --no-<name> turns it off

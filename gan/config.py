@@ -1,5 +1,5 @@
-"""Immutable training options, the named recipe presets (data), their checks, and the one
-conversion of epochs to steps."""
+"""Immutable training options and their help, the named recipe presets (data), their checks, and
+the one conversion of epochs to steps."""
 import json
 from typing import NamedTuple, Optional
 
@@ -9,59 +9,59 @@ class UserError(Exception):
 
 
 class Config(NamedTuple):
-    preset: str = 'gan_animation'      # recipe the defaults come from
-    arch: str = 'gan_animation'        # network pair in gan.networks ('tiny': small test stand-in)
-    steps: int = 30000                 # training steps (the original's "epochs": one minibatch each)
-    batch_size: int = 256              # latents per generator update; D sees half batches
-    latent_dim: int = 200              # size of the standard-normal latent vector
-    unroll_steps: int = 10             # extra D updates before the G update (0 = plain DCGAN)
-    unroll_mode: str = 'first-order'   # 'first-order' (original) or 'second-order' (G's gradient through the k updates)
-    restore_optimizer: bool = False    # also restore D's Adam state after the G update (original: no)
-    lr: float = 2e-4                   # Adam learning rate, D and G
-    beta_1: float = 0.5                # Adam beta_1
-    beta_2: float = 0.999              # Adam beta_2
-    adam_epsilon: float = 1e-7         # Adam epsilon
-    label_smoothing: float = 0.2       # D loss smoothing: targets 1/0 become 0.9/0.1
-    flip_prob: float = 0.05            # share of targets flipped per batch (int(p * n) draws)
-    sample_interval: int = 5           # write image/Faces_<step>.png every N steps
-    checkpoint_interval: int = 10      # write weight/*_epoch_<step>.h5 every N steps
-    history_interval: int = 5          # average losses over N steps into history.csv
-    keep_checkpoints: int = 5          # keep the latest N checkpoints (0 = keep all)
-    milestone_interval: int = 1000     # ...and every checkpoint at a multiple of N (0 = none)
-    milestone_steps: str = ''          # ...and a checkpoint at each of these steps, kept (comma-separated, e.g. '75,149')
-    grid_size: int = 10                # sample grid is grid_size x grid_size tiles
-    data: str = 'data'                 # folder of training images (searched recursively)
-    out: str = 'save'                  # parent of the numbered run folders
-    seed: Optional[int] = None         # seeds Python, NumPy and TF; None draws one and records it
-    deterministic: bool = False        # single-threaded TF (and cuDNN determinism): bit-identical runs
-    scheme: str = 'alternating'        # updates per step: 'alternating' (D rounds, then G: the original), 'alternating-summed' (one D update on the real+fake loss, then G), 'simultaneous' (D and G from one forward pass)
-    loss: str = 'bce'                  # loss on D's probabilities: 'bce' (Keras), 'torch-bce' (PyTorch's BCELoss, log clamped at -100), 'log' (plain -log p, may reach inf/nan)
-    d_lr: float = 0.0                  # D's Adam learning rate (0 = --lr)
-    g_lr: float = 0.0                  # G's Adam learning rate (0 = --lr)
-    d_threshold: float = 0.0           # update D only when its loss is above this (0 = always)
-    g_threshold: float = 0.0           # update G only when its loss is above this (0 = always)
-    g_extra_threshold: float = 0.0     # one more G step (fresh latents) when the G loss is above this (0 = never)
-    smoothing_mode: str = 'two-sided'  # how --label-smoothing s applies: 'two-sided' (targets y(1-s)+s/2) or 'one-sided' (1 becomes 1-s/2, 0 stays)
-    target_noise: float = 0.0          # per-batch smoothing: real targets 1-u, fake targets u, u ~ U(0, N) drawn per D batch (0 = off)
-    noise_sigma: float = 0.0           # instance noise: std of Gaussian noise on D's input in epoch 0 (0 = none; needs arch ganime)
-    noise_decay: float = 0.0           # ...lowered by this much per epoch
-    noise_floor: float = 1e-6          # ...but never below this
-    d_head_dropout: float = 0.5        # rate of the Dropout after D's Flatten (archs gan_animation, tiny and ganime; GANime's published run: 0.4)
-    adam_reset: str = 'never'          # 'epoch': both Adams' moments set to zero at each epoch's first step, their step counters kept (GANime's per-epoch rebuild under TF 2), or 'never'
-    frozen_d_bn: str = 'batch'         # D's BatchNorm in G's update (the combined model, D frozen): 'batch' (Keras 2.3.1: the fake batch's statistics) or 'moving' (tf.keras in TF 2: a frozen BatchNorm uses its moving statistics)
-    pixel_min: float = -1.0            # value black maps to: -1 (images in [-1, 1]) or 0 (images in [0, 1])
-    channel_order: str = 'rgb'         # channel order of the images D sees and G makes: 'rgb' or 'bgr'
-    resize: str = 'area'               # images not 64x64: 'area' (bilinear to enlarge), 'bilinear', 'short-side-crop' (Resize(64), CenterCrop(64))
-    init: str = 'keras'                # weight initialisation: 'keras' (layer defaults) or 'torch' (PyTorch's defaults; animefaceswithgan archs)
-    sampling: str = 'replacement'      # real batches: 'replacement' (uniform draws) or 'passes' (shuffled full passes over the data)
-    data_epochs: int = 0               # train this many epochs instead of --steps (0 = use --steps)
-    sample_epochs: int = 0             # write a grid every N epochs instead of every --sample-interval steps (0 = steps)
-    checkpoint_epochs: int = 0         # checkpoint every N epochs instead of every --checkpoint-interval steps (0 = steps)
-    steps_per_epoch: int = 0           # steps in one epoch: int(images / batch) with 'replacement', a full pass with 'passes' (0 = from the data)
-    execution: str = 'fused'           # how the alternating step's D rounds run: 'fused' (one session call for all rounds, same math) or 'keras' (predict + 2 train_on_batch per round, like the original)
-    kernels: str = 'fast'              # convolution kernels: 'fast' (on stock TF's CPU kernels: input gradients and small transposed convolutions as forward convolutions and matrix products, the same sums in another order; TF's own on oneDNN or a GPU) or 'stock' (always TF's own)
-    tensorboard: bool = True           # write TensorBoard event files into <run>/events/
-    restart_every: int = 0             # every N steps checkpoint and restart the process in place (--resume): returns the memory the oneDNN build keeps (0 = never)
+    preset: str = 'gan_animation'
+    arch: str = 'gan_animation'
+    steps: int = 30000
+    batch_size: int = 256
+    latent_dim: int = 200
+    unroll_steps: int = 10
+    unroll_mode: str = 'first-order'
+    restore_optimizer: bool = False
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    adam_epsilon: float = 1e-7
+    label_smoothing: float = 0.2
+    flip_prob: float = 0.05
+    sample_interval: int = 5
+    checkpoint_interval: int = 10
+    history_interval: int = 5
+    keep_checkpoints: int = 5
+    milestone_interval: int = 1000
+    milestone_steps: str = ''
+    grid_size: int = 10
+    data: str = 'data'
+    out: str = 'save'
+    seed: Optional[int] = None
+    deterministic: bool = False
+    scheme: str = 'alternating'
+    loss: str = 'bce'
+    d_lr: float = 0.0
+    g_lr: float = 0.0
+    d_threshold: float = 0.0
+    g_threshold: float = 0.0
+    g_extra_threshold: float = 0.0
+    smoothing_mode: str = 'two-sided'
+    target_noise: float = 0.0
+    noise_sigma: float = 0.0
+    noise_decay: float = 0.0
+    noise_floor: float = 1e-6
+    d_head_dropout: float = 0.5
+    adam_reset: str = 'never'
+    frozen_d_bn: str = 'batch'
+    pixel_min: float = -1.0
+    channel_order: str = 'rgb'
+    resize: str = 'area'
+    init: str = 'keras'
+    sampling: str = 'replacement'
+    data_epochs: int = 0
+    sample_epochs: int = 0
+    checkpoint_epochs: int = 0
+    steps_per_epoch: int = 0
+    execution: str = 'fused'
+    kernels: str = 'fast'
+    tensorboard: bool = True
+    restart_every: int = 0
 
     def to_json(self):
         return json.dumps(self._asdict(), indent=2, sort_keys=True)
@@ -73,6 +73,88 @@ class Config(NamedTuple):
         if unknown:
             raise UserError('unknown option(s) %s; known: %s' % (', '.join(unknown), ', '.join(cls._fields)))
         return cls(**d)
+
+
+# What each option does: the help of its flag (train.py --help) and of its config.json key.
+HELP = {
+    'preset': 'recipe the defaults come from',
+    'arch': "network pair in gan.networks ('tiny': small test stand-in)",
+    'steps': 'training steps (the original\'s "epochs": one minibatch each)',
+    'batch_size': 'latents per generator update; D sees half batches',
+    'latent_dim': 'size of the standard-normal latent vector',
+    'unroll_steps': 'extra D updates before the G update (0 = plain DCGAN)',
+    'unroll_mode': "'first-order' (original) or 'second-order' "
+                   "(G's gradient through the k updates)",
+    'restore_optimizer': "also restore D's Adam state after the G update (original: no)",
+    'lr': 'Adam learning rate, D and G',
+    'beta_1': 'Adam beta_1',
+    'beta_2': 'Adam beta_2',
+    'adam_epsilon': 'Adam epsilon',
+    'label_smoothing': 'D loss smoothing: targets 1/0 become 0.9/0.1',
+    'flip_prob': 'share of targets flipped per batch (int(p * n) draws)',
+    'sample_interval': 'write image/Faces_<step>.png every N steps',
+    'checkpoint_interval': 'write weight/*_epoch_<step>.h5 every N steps',
+    'history_interval': 'average losses over N steps into history.csv',
+    'keep_checkpoints': 'keep the latest N checkpoints (0 = keep all)',
+    'milestone_interval': '...and every checkpoint at a multiple of N (0 = none)',
+    'milestone_steps': '...and a checkpoint at each of these steps, kept (comma-separated, e.g. '
+                       "'75,149')",
+    'grid_size': 'sample grid is grid_size x grid_size tiles',
+    'data': 'folder of training images (searched recursively)',
+    'out': 'parent of the numbered run folders',
+    'seed': 'seeds Python, NumPy and TF; None draws one and records it',
+    'deterministic': 'single-threaded TF (and cuDNN determinism): bit-identical runs',
+    'scheme': "updates per step: 'alternating' (D rounds, then G: the original), "
+              "'alternating-summed' (one D update on the real+fake loss, then G), 'simultaneous' "
+              '(D and G from one forward pass)',
+    'loss': "loss on D's probabilities: 'bce' (Keras), 'torch-bce' (PyTorch's BCELoss, log clamped"
+            " at -100), 'log' (plain -log p, may reach inf/nan)",
+    'd_lr': "D's Adam learning rate (0 = --lr)",
+    'g_lr': "G's Adam learning rate (0 = --lr)",
+    'd_threshold': 'update D only when its loss is above this (0 = always)',
+    'g_threshold': 'update G only when its loss is above this (0 = always)',
+    'g_extra_threshold': 'one more G step (fresh latents) when the G loss is above this '
+                         '(0 = never)',
+    'smoothing_mode': "how --label-smoothing s applies: 'two-sided' (targets y(1-s)+s/2) or "
+                      "'one-sided' (1 becomes 1-s/2, 0 stays)",
+    'target_noise': 'per-batch smoothing: real targets 1-u, fake targets u, u ~ U(0, N) drawn per '
+                    'D batch (0 = off)',
+    'noise_sigma': "instance noise: std of Gaussian noise on D's input in epoch 0 (0 = none; needs"
+                   ' arch ganime)',
+    'noise_decay': '...lowered by this much per epoch',
+    'noise_floor': '...but never below this',
+    'd_head_dropout': "rate of the Dropout after D's Flatten (archs gan_animation, tiny and "
+                      "ganime; GANime's published run: 0.4)",
+    'adam_reset': "'epoch': both Adams' moments set to zero at each epoch's first step, their step"
+                  " counters kept (GANime's per-epoch rebuild under TF 2), or 'never'",
+    'frozen_d_bn': "D's BatchNorm in G's update (the combined model, D frozen): 'batch' (Keras "
+                   "2.3.1: the fake batch's statistics) or 'moving' (tf.keras in TF 2: a frozen "
+                   'BatchNorm uses its moving statistics)',
+    'pixel_min': 'value black maps to: -1 (images in [-1, 1]) or 0 (images in [0, 1])',
+    'channel_order': "channel order of the images D sees and G makes: 'rgb' or 'bgr'",
+    'resize': "images not 64x64: 'area' (bilinear to enlarge), 'bilinear', 'short-side-crop' "
+              '(Resize(64), CenterCrop(64))',
+    'init': "weight initialisation: 'keras' (layer defaults) or 'torch' (PyTorch's defaults; "
+            'animefaceswithgan archs)',
+    'sampling': "real batches: 'replacement' (uniform draws) or 'passes' (shuffled full passes "
+                'over the data)',
+    'data_epochs': 'train this many epochs instead of --steps (0 = use --steps)',
+    'sample_epochs': 'write a grid every N epochs instead of every --sample-interval steps '
+                     '(0 = steps)',
+    'checkpoint_epochs': 'checkpoint every N epochs instead of every --checkpoint-interval steps '
+                         '(0 = steps)',
+    'steps_per_epoch': "steps in one epoch: int(images / batch) with 'replacement', a full pass "
+                       "with 'passes' (0 = from the data)",
+    'execution': "how the alternating step's D rounds run: 'fused' (one session call for all "
+                 "rounds, same math) or 'keras' (predict + 2 train_on_batch per round, like the "
+                 'original)',
+    'kernels': "convolution kernels: 'fast' (on stock TF's CPU kernels: input gradients and small "
+               'transposed convolutions as forward convolutions and matrix products, the same sums'
+               " in another order; TF's own on oneDNN or a GPU) or 'stock' (always TF's own)",
+    'tensorboard': 'write TensorBoard event files into <run>/events/',
+    'restart_every': 'every N steps checkpoint and restart the process in place (--resume): '
+                     'returns the memory the oneDNN build keeps (0 = never)',
+}
 
 
 # Presets are overrides of Config's defaults (the defaults are the GAN_animation recipe). Each one

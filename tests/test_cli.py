@@ -17,6 +17,7 @@ def run(args, cwd=ROOT, **kw):
 
 
 def test_help_shows_every_flag_with_defaults():
+    from gan.config import HELP, Config
     r = run(['train.py', '--help'])
     assert r.returncode == 0
     for flag in ('--steps', '--batch-size', '--unroll-steps', '--lr', '--latent-dim',
@@ -24,6 +25,13 @@ def test_help_shows_every_flag_with_defaults():
                  '--data', '--out', '--seed', '--deterministic', '--dry-run', '--restore-optimizer'):
         assert flag in r.stdout
     assert '(default: 30000)' in r.stdout and '(default: 256)' in r.stdout
+    assert set(HELP) == set(Config._fields)                # every option has its text
+    squeezed = ''.join(r.stdout.split())                   # argparse rewraps the texts
+    for name in Config._fields[1:]:                        # flag, its metavar, help, default
+        default = getattr(Config(), name)
+        metavar = '' if type(default) is bool else name.upper()
+        line = '--%s %s %s (default: %s)' % (name.replace('_', '-'), metavar, HELP[name], default)
+        assert ''.join(line.split()) in squeezed, line
     assert '--epochs' not in r.stdout                      # the former alias of --steps is gone
 
 
