@@ -6,8 +6,8 @@ import sys
 from typing import NamedTuple
 
 from . import backend, hooks, io
-from .config import (HELP, PRESET_NOTES, PRESETS, Config, UserError, check, milestone_steps,
-                     plan_epochs, resolve)
+from .config import (DEFAULT_PRESET, HELP, PRESET_NOTES, PRESETS, Config, UserError, check,
+                     milestone_steps, plan_epochs, preset_id, resolve)
 from .data import load_images
 from .gan import GAN, describe_session
 
@@ -19,7 +19,8 @@ def train_parser():
         prog='train.py', description='Train the GAN_animation recipe (or another preset). '
         'Outputs go to a new numbered folder under --out.')
     defaults = Config()
-    p.add_argument('--preset', default='gan_animation', help='recipe to start from (see --list-presets)')
+    p.add_argument('--preset', default=DEFAULT_PRESET, metavar='NAME|PATH.json',
+                   help='%s (default: %s)' % (HELP['preset'], DEFAULT_PRESET))
     p.add_argument('--list-presets', action='store_true', help='print the presets and exit')
     p.add_argument('--dry-run', action='store_true', help='print the resolved options and exit')
     p.add_argument('--resume', nargs='?', const='latest', default=None, metavar='RUN',
@@ -131,7 +132,7 @@ def resume_config(args, argv):
     for name in Config._fields:
         value = getattr(args, name, None)
         if name == 'preset':
-            value = args.preset if 'preset' in given else None
+            value = preset_id(args.preset) if 'preset' in given else None   # a file: its path
         if value is None or value == getattr(saved, name):
             continue
         if name not in RESUMABLE_CHANGES:

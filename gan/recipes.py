@@ -1,7 +1,7 @@
 """The reusable training mechanisms the presets are made of (issue 5).
 
-A preset (gan/config.py PRESETS) is a set of Config values; this module and its neighbours turn
-those values into behaviour, with no code per preset:
+A preset (a file in gan/presets, read by gan/config.py) is a set of Config values; this module
+and its neighbours turn those values into behaviour, with no code per preset:
 
 - optimizers: `adam` (separate D and G learning rates);
 - targets: `loss_smoothing` here; the targets themselves (flips, two-sided, one-sided and
