@@ -26,6 +26,7 @@ setup(
     description='A faithful, pinned reproduction of the GAN_animation unrolled DCGAN '
                 '(TensorFlow 1.15, Keras 2.3.1)',
     packages=['gan'],
+    package_data={'gan': ['presets/*.json']},      # the presets are files (gan/config.py reads them)
     python_requires='>=3.6, <3.8',
     install_requires=requirements(),
     entry_points={'console_scripts': [

@@ -32,7 +32,7 @@ def worker(args):
     from gan import GAN, Config, backend
     from gan.config import resolve
     from gan.data import load_images
-    from gan.gan import to_float
+    from gan.batches import to_float
     v = parse_variant(args.worker)
     images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
     backend.setup(args.seed, intra_threads=v.intra, inter_threads=v.inter)

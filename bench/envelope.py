@@ -46,7 +46,7 @@ def build(args, variant):
     sys.path.insert(0, ROOT)
     from gan import GAN, Config, backend
     from gan.data import load_images
-    from gan.gan import to_float
+    from gan.batches import to_float
     images = load_images(args.data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
     one_thread = variant.intra == 1 and variant.inter == 1
     backend.setup(args.seed, deterministic=one_thread, intra_threads=variant.intra,

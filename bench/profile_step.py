@@ -54,7 +54,7 @@ def main(argv=None):
     import tensorflow as tf
     from gan import GAN, Config, backend
     from gan.data import load_images
-    from gan.gan import to_float
+    from gan.batches import to_float
     data = SHARED_DATA if os.path.isdir(SHARED_DATA) else DEMO_DATA
     images = load_images(data, cache_dir=os.path.join(ROOT, 'bench', 'results', '.cache'))
     backend.setup(args.seed, intra_threads=args.intra_threads, inter_threads=args.inter_threads)

@@ -1,33 +1,26 @@
 """Command lines: `python train.py` (training) and `python sample.py` (images from a checkpoint)."""
 import argparse
 import os
-import re
 import shutil
 import sys
 from typing import NamedTuple
 
 from . import backend, hooks, io
-from .config import (PRESET_NOTES, PRESETS, Config, UserError, check, milestone_steps, plan_epochs,
-                     resolve)
+from .config import (DEFAULT_PRESET, HELP, PRESET_NOTES, PRESETS, Config, UserError, check,
+                     milestone_steps, plan_epochs, preset_id, resolve)
 from .data import load_images
 from .gan import GAN, describe_session
 
 BOOL_FLAGS = ('restore_optimizer', 'deterministic', 'tensorboard')
 
 
-def _field_help():
-    """The one-line comment beside each Config field, so flags and config share one text."""
-    src = open(os.path.join(os.path.dirname(__file__), 'config.py')).read()
-    return dict(re.findall(r'^    (\w+): [^=]+= [^#\n]+#\s*(.+)$', src, re.M))
-
-
 def train_parser():
     p = argparse.ArgumentParser(
         prog='train.py', description='Train the GAN_animation recipe (or another preset). '
         'Outputs go to a new numbered folder under --out.')
-    helps = _field_help()
     defaults = Config()
-    p.add_argument('--preset', default='gan_animation', help='recipe to start from (see --list-presets)')
+    p.add_argument('--preset', default=DEFAULT_PRESET, metavar='NAME|PATH.json',
+                   help='%s (default: %s)' % (HELP['preset'], DEFAULT_PRESET))
     p.add_argument('--list-presets', action='store_true', help='print the presets and exit')
     p.add_argument('--dry-run', action='store_true', help='print the resolved options and exit')
     p.add_argument('--resume', nargs='?', const='latest', default=None, metavar='RUN',
@@ -40,18 +33,15 @@ def train_parser():
         if name in ('preset',):
             continue
         flag = '--' + name.replace('_', '-')
-        text = '%s (default: %s)' % (helps.get(name, ''), getattr(defaults, name))
-        names = [flag, '--epochs'] if name == 'steps' else [flag]
-        if name == 'steps':
-            text += '; --epochs is an alias'
+        text = '%s (default: %s)' % (HELP[name], getattr(defaults, name))
         if name in BOOL_FLAGS:
-            p.add_argument(*names, dest=name, action='store_true', default=None, help=text)
+            p.add_argument(flag, dest=name, action='store_true', default=None, help=text)
             if getattr(defaults, name):            # on by default: --no-<name> turns it off
                 p.add_argument('--no-' + flag[2:], dest=name, action='store_false', default=None,
                                help='turn %s off' % flag)
         else:
             kind = type(getattr(defaults, name)) if getattr(defaults, name) is not None else int
-            p.add_argument(*names, dest=name, type=kind, default=None, metavar=name.upper(), help=text)
+            p.add_argument(flag, dest=name, type=kind, default=None, metavar=name.upper(), help=text)
     return p
 
 
@@ -138,12 +128,11 @@ def resume_config(args, argv):
         raise UserError('--resume %s: no config.json there; give a run folder written by train.py'
                         % run_dir)
     given = {a.split('=')[0].lstrip('-').replace('-', '_') for a in argv if a.startswith('--')}
-    given = {'steps' if g == 'epochs' else g for g in given}
     changes = {}
     for name in Config._fields:
         value = getattr(args, name, None)
         if name == 'preset':
-            value = args.preset if 'preset' in given else None
+            value = preset_id(args.preset) if 'preset' in given else None   # a file: its path
         if value is None or value == getattr(saved, name):
             continue
         if name not in RESUMABLE_CHANGES:

@@ -7,9 +7,8 @@ import sys
 import numpy as np
 
 from . import io
-# flip_labels and to_float keep their old import path, gan.gan, beside to_uint8.
-from .batches import Draws, flip_labels, to_float, to_uint8  # noqa: F401
-from .config import Config, UserError, check, epoch_of, plan_epochs
+from .batches import Draws, to_uint8
+from .config import Config, UserError, check, epoch_of, uses_epochs
 from .loop import run
 from .recipes import RealImages, adam, loss_smoothing, noise_layers, noise_sigma
 
@@ -173,13 +172,15 @@ class GAN(object):
     def train(self, images, steps=None, hooks=(), start_step=0):
         """Train on uint8 RGB `images` (N, 64, 64, 3) for `steps` (default: config.steps).
 
-        A recipe counted in epochs gets its epoch length from len(images) here, unless the config
-        already has one (config.plan_epochs; best called before config.json is written).
+        A recipe counted in epochs needs its epoch length in the config first:
+        `config.plan_epochs(cfg, len(images))`, the one place where epochs become steps.
         """
         images = np.asarray(images)
         if images.ndim != 4 or len(images) == 0:
             raise UserError('train() needs a non-empty (N, H, W, C) image array')
-        self.config = plan_epochs(self.config, len(images))
+        if uses_epochs(self.config) and not self.config.steps_per_epoch:
+            raise UserError('this recipe counts epochs: plan its steps on the images first, '
+                            'config.plan_epochs(cfg, %d)' % len(images))
         real = RealImages(images, self.config)
 
         def one_step(step):
@@ -247,8 +248,6 @@ class GAN(object):
         """Per-layer random-stream counters (the seeded dropout and noise layers'), in model order."""
         layers = list(self.generator.layers) + list(self.discriminator.layers)
         return [l.seed_counter for l in layers if getattr(l, 'seed_counter', None) is not None]
-
-    _rng_counters = rng_counters      # its former name
 
     def get_state(self):
         """Everything besides the model weights that later steps depend on, as arrays and ints."""

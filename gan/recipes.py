@@ -1,11 +1,11 @@
 """The reusable training mechanisms the presets are made of (issue 5).
 
-A preset (gan/config.py PRESETS) is a set of Config values; this module and its neighbours turn
-those values into behaviour, with no code per preset:
+A preset (a file in gan/presets, read by gan/config.py) is a set of Config values; this module
+and its neighbours turn those values into behaviour, with no code per preset:
 
 - optimizers: `adam` (separate D and G learning rates);
-- targets: `d_targets` / `g_targets` (flips, two-sided, one-sided and per-batch smoothing; they
-  live in gan.batches, beside the draws that use them) and `loss_smoothing`;
+- targets: `loss_smoothing` here; the targets themselves (flips, two-sided, one-sided and
+  per-batch smoothing) are gan.batches' `d_targets` / `g_targets`, beside the draws that use them;
 - instance noise: `noise_sigma` (the schedule) and `noise_layers` (the variables it sets);
 - data: `RealImages` (uniform draws with replacement, or shuffled full passes, in [-1, 1] or
   [0, 1], RGB or BGR); the resizing rules (--resize) live in the loader, data.resize_image;
@@ -17,9 +17,8 @@ the CLI loads this module (through gan.gan) for --help and --dry-run.
 """
 import numpy as np
 
-# d_targets and g_targets stay reachable as recipes.d_targets and recipes.g_targets.
-from .batches import d_targets, g_targets, to_float  # noqa: F401
-from .config import UserError, epoch_length
+from .batches import to_float
+from .config import UserError
 
 
 # -- optimizers ---------------------------------------------------------------------------------
@@ -62,19 +61,20 @@ class RealImages(object):
     sampling 'replacement': `sample(n, rng)` draws n images uniformly with replacement from rng
     (the original's way). 'passes': step s (from 1) gets batch (s - 1) % steps_per_epoch of a
     shuffled full pass; each epoch's order is a function of (seed, epoch), so a resumed run sees
-    the batches an uninterrupted one would. The last batch of a pass is short.
+    the batches an uninterrupted one would. The last batch of a pass is short. The epoch length
+    is the config's (config.plan_epochs); it must make one full pass over `images`.
     """
 
     def __init__(self, images, cfg):
         self.images, self.cfg = images, cfg
         self.n = len(images)
         self._order = (None, None)
-        if cfg.sampling == 'passes':
-            self.steps_per_epoch = epoch_length(cfg, self.n)
-            if cfg.steps_per_epoch and cfg.steps_per_epoch != self.steps_per_epoch:
-                raise UserError('a full pass over %d images in batches of %d takes %d steps, not '
-                                '--steps-per-epoch %d' % (self.n, cfg.batch_size,
-                                                          self.steps_per_epoch, cfg.steps_per_epoch))
+        self.steps_per_epoch = spe = cfg.steps_per_epoch
+        one_pass = spe and (spe - 1) * cfg.batch_size < self.n <= spe * cfg.batch_size
+        if cfg.sampling == 'passes' and not one_pass:
+            raise UserError('--steps-per-epoch %d with --batch-size %d is not one full pass over '
+                            '%d images; leave --steps-per-epoch out and it is planned from the '
+                            'data (config.plan_epochs)' % (spe, cfg.batch_size, self.n))
 
     def sample(self, n, rng):
         return to_float(self.images[rng.randint(0, self.n, n)], self.cfg)

@@ -17,22 +17,33 @@ def run(args, cwd=ROOT, **kw):
 
 
 def test_help_shows_every_flag_with_defaults():
+    from gan.config import HELP, Config
     r = run(['train.py', '--help'])
     assert r.returncode == 0
-    for flag in ('--steps', '--epochs', '--batch-size', '--unroll-steps', '--lr', '--latent-dim',
+    for flag in ('--steps', '--batch-size', '--unroll-steps', '--lr', '--latent-dim',
                  '--label-smoothing', '--flip-prob', '--sample-interval', '--checkpoint-interval',
                  '--data', '--out', '--seed', '--deterministic', '--dry-run', '--restore-optimizer'):
         assert flag in r.stdout
     assert '(default: 30000)' in r.stdout and '(default: 256)' in r.stdout
+    assert set(HELP) == set(Config._fields)                # every option has its text
+    squeezed = ''.join(r.stdout.split())                   # argparse rewraps the texts
+    for name in Config._fields:                            # flag, its metavar, help, default
+        default = getattr(Config(), name)
+        metavar = {'preset': 'NAME|PATH.json'}.get(name, '' if type(default) is bool else name.upper())
+        line = '--%s %s %s (default: %s)' % (name.replace('_', '-'), metavar, HELP[name], default)
+        assert ''.join(line.split()) in squeezed, line
+    assert '--epochs' not in r.stdout                      # the former alias of --steps is gone
 
 
 def test_dry_run_prints_the_recipe_and_writes_nothing(tmp_path):
-    r = run(['train.py', '--dry-run', '--epochs', '7', '--out', str(tmp_path / 'out')])
+    r = run(['train.py', '--dry-run', '--steps', '7', '--out', str(tmp_path / 'out')])
     assert r.returncode == 0, r.stderr
     opts = json.loads(r.stdout)
     assert opts['steps'] == 7 and opts['batch_size'] == 256 and opts['unroll_steps'] == 10
     assert opts['latent_dim'] == 200 and opts['lr'] == 2e-4 and opts['seed'] is not None
     assert not (tmp_path / 'out').exists()
+    r = run(['train.py', '--dry-run', '--epochs', '7'])      # no alias of --steps any more
+    assert r.returncode == 2 and 'unrecognized arguments: --epochs' in r.stderr
 
 
 @pytest.mark.parametrize('args,needle', [
@@ -111,3 +122,35 @@ def test_demo_script_trains_then_prints_the_last_grid_and_the_timeline(tmp_path)
         assert min(Image.open(grid).size) >= 640                     # 10 x 10 faces of 64 pixels
     else:
         assert summary[2:] == []
+
+
+def test_a_users_preset_file_trains_and_resumes(tmp_path):
+    """A recipe of one's own: a preset file outside the package, built on a package preset (here
+    animefaceswithgan-v1 on the tiny networks), trained from the command line and resumed."""
+    import cv2
+    import numpy as np
+    data = tmp_path / 'faces'
+    data.mkdir()
+    for i, img in enumerate((np.random.RandomState(4).rand(8, 64, 64, 3) * 255).astype(np.uint8)):
+        cv2.imwrite(str(data / ('%d.png' % i)), img)
+    mine = tmp_path / 'mine.json'
+    mine.write_text(json.dumps({
+        'base': 'animefaceswithgan-v1', 'note': 'v1 on the tiny networks, one epoch',
+        'values': {'arch': 'tiny', 'init': 'keras', 'batch_size': 4, 'data_epochs': 1,
+                   'grid_size': 2, 'kernels': 'stock'}}))
+    out = tmp_path / 'save'
+    r = run(['train.py', '--preset', str(mine), '--data', str(data), '--out', str(out), '--seed', '2'])
+    assert r.returncode == 0, r.stderr[-3000:]
+    run_dir = out / '1'
+    opts = json.loads((run_dir / 'config.json').read_text())['options']
+    assert opts['preset'] == str(mine) and opts['arch'] == 'tiny' and opts['batch_size'] == 4
+    assert opts['scheme'] == 'alternating-summed' and opts['loss'] == 'torch-bce'   # from its base
+    assert opts['steps_per_epoch'] == 2 and opts['steps'] == 2                      # 8 images, batch 4
+    assert os.path.exists(str(run_dir / 'weight' / 'generator_epoch_2.h5'))
+    r = run([os.path.join(ROOT, 'train.py'), '--resume', str(run_dir), '--preset', 'mine.json',
+             '--steps', '4'], cwd=str(tmp_path))            # the same file, by a relative path
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'resuming %s from step 2' % run_dir in r.stdout
+    assert os.path.exists(str(run_dir / 'weight' / 'generator_epoch_4.h5'))
+    r = run(['train.py', '--resume', str(run_dir), '--preset', 'animefaceswithgan-v1', '--dry-run'])
+    assert r.returncode == 1 and 'drop --preset' in r.stderr

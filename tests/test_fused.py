@@ -5,7 +5,7 @@ import pytest
 
 from gan import GAN, backend
 from gan.config import resolve
-from gan.gan import to_float
+from gan.batches import to_float
 
 pytestmark = pytest.mark.slow   # numerics only: run on Python 3.7 in CI (see pytest.ini)
 
@@ -21,7 +21,7 @@ def _state(gan):
     variables = (gan.generator.weights + gan.discriminator.weights + gan.discriminator.optimizer.weights
                  + gan.combined.optimizer.weights)
     values = K.batch_get_value(variables) + gan._snapshot.values()
-    return values, [int(v) for v in K.batch_get_value(gan._rng_counters())]
+    return values, [int(v) for v in K.batch_get_value(gan.rng_counters())]
 
 
 def _run(config, images, steps, seed=3):

@@ -158,7 +158,7 @@ def test_gradients_and_step_with_fast_kernels_match_stock_to_rounding(real_confi
     arithmetic), so their signs, and those weights, differ between any two summation orders."""
     import keras.backend as K
     from gan import GAN, backend
-    from gan.gan import to_float
+    from gan.batches import to_float
 
     def sample(n, rng):
         return to_float(images[rng.randint(0, len(images), n)])

@@ -11,9 +11,10 @@ import pytest
 
 from conftest import ROOT
 from gan import GAN, backend, recipes
-from gan.config import (PRESET_NOTES, PRESETS, Config, UserError, epoch_of, plan_epochs, resolve)
+from gan.batches import d_targets, flip_labels, g_targets, to_float, to_uint8
+from gan.config import (PRESET_DIR, PRESET_FILES, PRESET_NOTES, PRESETS, Config, UserError, epoch_of,
+                        plan_epochs, preset_table, resolve, uses_epochs)
 from gan.data import load_images, resize_image
-from gan.gan import flip_labels, to_float, to_uint8
 from gan.loop import Hook
 
 IMAGES = (np.random.RandomState(0).rand(8, 64, 64, 3) * 255).astype(np.uint8)
@@ -44,7 +45,10 @@ def fresh_graph():
 def preset_gan(name):
     if _Current.name != name:
         fresh_graph()
-        _Current.gan = GAN(resolve(name, batch_size=BATCH, seed=1))
+        cfg = resolve(name, batch_size=BATCH, seed=1)
+        if cfg.sampling == 'passes':       # RealImages(IMAGES, gan.config) reads a pass's length
+            cfg = plan_epochs(cfg, len(IMAGES))
+        _Current.gan = GAN(cfg)
         _Current.name = name
     return _Current.gan
 
@@ -186,10 +190,14 @@ def _one_step(name, gan=None):
     saved = gan.config
     gan.config = cfg
     try:
+        if uses_epochs(cfg):
+            with pytest.raises(UserError, match='plan_epochs'):   # epochs not yet in steps
+                gan.train(IMAGES, steps=1)
+        gan.config = plan_epochs(cfg, len(IMAGES))
+        assert gan.config.steps_per_epoch == 2            # 8 images, batch 4, both samplings
         g0, d0 = _weights(gan.generator), _weights(gan.discriminator)
         grab = _Grab()
         gan.train(IMAGES, steps=1, hooks=[grab])
-        assert gan.config.steps_per_epoch == 2            # 8 images, batch 4, both samplings
     finally:
         gan.config = saved
     logs = grab.logs
@@ -543,9 +551,10 @@ def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     assert gan.config.arch == 'animefaceswithgan_leaky'
     logs = _one_step('animefaceswithgan-v3')
     assert 'd_updated' in logs and 'g_updated' not in logs
+    v3 = resolve('animefaceswithgan-v3', batch_size=BATCH, seed=1)
     for name in ('animefaceswithgan-v4.1', 'animefaceswithgan-v4.2'):
         cfg = resolve(name, batch_size=BATCH, seed=1)
-        differs = [k for k in Config._fields if getattr(cfg, k) != getattr(gan.config, k)]
+        differs = [k for k in Config._fields if getattr(cfg, k) != getattr(v3, k)]
         assert differs == ['preset', 'd_threshold', 'data_epochs']
         _one_step(name, gan)
     _graph_does_not_grow(gan)
@@ -587,31 +596,31 @@ def test_gates_skip_updates_and_leave_weights_and_optimizers_unchanged():
 def test_label_smoothing_and_flip_targets():
     rng = np.random.RandomState(0)
     base = Config(label_smoothing=0.2, flip_prob=0.0)
-    two = recipes.d_targets(base, True, 8, rng), recipes.d_targets(base, False, 8, rng)
+    two = d_targets(base, True, 8, rng), d_targets(base, False, 8, rng)
     assert np.allclose(two[0], 0.9) and np.allclose(two[1], 0.1)
     one_sided = base._replace(smoothing_mode='one-sided')
-    assert np.allclose(recipes.d_targets(one_sided, True, 8, rng), 0.9)
-    assert np.allclose(recipes.d_targets(one_sided, False, 8, rng), 0.0)
+    assert np.allclose(d_targets(one_sided, True, 8, rng), 0.9)
+    assert np.allclose(d_targets(one_sided, False, 8, rng), 0.0)
     assert recipes.loss_smoothing(base) == 0.2 and recipes.loss_smoothing(one_sided) == 0.0
     # smoothing done by the loss (the alternating scheme): targets stay 1 / 0
-    assert np.array_equal(recipes.d_targets(base, True, 8, rng, smoothing_in_loss=True), np.ones((8, 1)))
+    assert np.array_equal(d_targets(base, True, 8, rng, smoothing_in_loss=True), np.ones((8, 1)))
     # per-batch: one u ~ U(0, 0.05) per call, real 1 - u, fake u
     per_batch = Config(label_smoothing=0.0, flip_prob=0.0, target_noise=0.05)
     us = []
     for _ in range(20):
-        real, fake = recipes.d_targets(per_batch, True, 32, rng), recipes.d_targets(per_batch, False, 32, rng)
+        real, fake = d_targets(per_batch, True, 32, rng), d_targets(per_batch, False, 32, rng)
         assert len(np.unique(real)) == 1 and len(np.unique(fake)) == 1
         assert 0.95 <= real[0, 0] <= 1.0 and 0.0 <= fake[0, 0] <= 0.05
         us += [1.0 - real[0, 0], fake[0, 0]]
     assert len(set(np.round(us, 7))) == len(us)
     # flips: int(p * n) draws; G's targets are flipped too but never smoothed
     flips = Config(label_smoothing=0.2, flip_prob=0.25)
-    y = recipes.d_targets(flips, True, 40, rng, smoothing_in_loss=True)
+    y = d_targets(flips, True, 40, rng, smoothing_in_loss=True)
     assert 1 <= int((y == 0).sum()) <= 10
-    y = recipes.g_targets(flips, 40, rng)
+    y = g_targets(flips, 40, rng)
     assert set(np.unique(y)) <= {0.0, 1.0} and 1 <= int((y == 0).sum()) <= 10
     # the default's targets are exactly the original's flips, from the same draws
-    default = recipes.d_targets(Config(), True, 128, np.random.RandomState(5), smoothing_in_loss=True)
+    default = d_targets(Config(), True, 128, np.random.RandomState(5), smoothing_in_loss=True)
     assert np.array_equal(default, flip_labels(np.ones((128, 1), np.float32), 0.05, np.random.RandomState(5)))
 
 
@@ -661,15 +670,16 @@ def test_full_passes_cover_every_image_once_per_epoch():
     images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1).repeat(3, axis=3)
     cfg = Config(sampling='passes', scheme='simultaneous', unroll_steps=0, batch_size=4,
                  pixel_min=0.0, seed=3)
-    real = recipes.RealImages(images, cfg)
+    real = recipes.RealImages(images, plan_epochs(cfg, len(images)))
     assert real.steps_per_epoch == 3
     seen = [np.rint(real.batch(s)[:, 0, 0, 0] * 255).astype(int) for s in (1, 2, 3)]
     assert [len(b) for b in seen] == [4, 4, 2]              # the last batch is short
     assert sorted(np.concatenate(seen).tolist()) == list(range(10))
     assert not np.array_equal(real.order(0), real.order(1))
-    assert np.array_equal(recipes.RealImages(images, cfg).order(1), real.order(1))   # resumable
-    with pytest.raises(UserError):
-        recipes.RealImages(images, cfg._replace(steps_per_epoch=5))
+    assert np.array_equal(recipes.RealImages(images, real.cfg).order(1), real.order(1))  # resumable
+    for spe in (0, 2, 4, 5):              # unplanned, or not one full pass of 10 in batches of 4
+        with pytest.raises(UserError, match='full pass'):
+            recipes.RealImages(images, cfg._replace(steps_per_epoch=spe))
 
 
 def test_data_range_and_channel_order():
@@ -731,6 +741,154 @@ def test_options_that_cannot_work_together_are_refused():
 def test_noise_needs_a_noise_layer():
     with pytest.raises(UserError, match='noise'):
         GAN(Config(arch='tiny', batch_size=4, noise_sigma=0.5))
+
+
+# -- presets as files: gan/presets/NAME.json -----------------------------------------------------
+
+# The recipes as docs/presets.md states them (its tables of presets and values, and "The networks"),
+# written out by hand as overrides of Config's defaults (the GAN_animation recipe, docs/recipe.md).
+_AFWG = dict(arch='animefaceswithgan', init='torch', latent_dim=128, batch_size=128,
+             resize='short-side-crop', scheme='alternating-summed', loss='torch-bce', unroll_steps=0,
+             lr=2e-4, beta_1=0.5, beta_2=0.999, adam_epsilon=1e-8, label_smoothing=0.0,
+             flip_prob=0.0, sampling='passes', data_epochs=100, sample_epochs=1,
+             checkpoint_epochs=5, grid_size=8)
+_AFWG_V4 = dict(_AFWG, arch='animefaceswithgan_leaky', data_epochs=50)
+DOCUMENTED = {
+    'gan_animation': {},
+    'ganime': dict(arch='ganime', latent_dim=100, batch_size=64, unroll_steps=0, lr=1e-5, g_lr=5e-6,
+                   beta_1=0.9, beta_2=0.999, adam_epsilon=1e-7, label_smoothing=0.0, flip_prob=0.0,
+                   target_noise=0.05, g_extra_threshold=3.0, noise_sigma=0.75, noise_decay=0.02,
+                   noise_floor=1e-6, sampling='replacement', data_epochs=300, checkpoint_epochs=10,
+                   sample_epochs=1),
+    'dcgan-yernat': dict(arch='dcgan_yernat', pixel_min=0.0, latent_dim=100, batch_size=100,
+                         scheme='simultaneous', loss='log', unroll_steps=0, lr=1e-4, beta_1=0.5,
+                         beta_2=0.999, adam_epsilon=1e-7, label_smoothing=0.0, flip_prob=0.0,
+                         sampling='passes', data_epochs=500, sample_epochs=1, checkpoint_epochs=10),
+    'animefacesgan': dict(arch='animefacesgan', latent_dim=100, batch_size=100, resize='bilinear',
+                          scheme='simultaneous', loss='log', unroll_steps=0, lr=2e-4, beta_1=0.5,
+                          beta_2=0.999, adam_epsilon=1e-7, label_smoothing=0.0, flip_prob=0.0,
+                          sampling='passes', data_epochs=50, sample_epochs=1, checkpoint_epochs=5,
+                          grid_size=4),
+    'animefaceswithgan-v1': _AFWG,
+    'animefaceswithgan-v2': dict(_AFWG, arch='animefaceswithgan_leaky'),
+    'animefaceswithgan-v3': dict(_AFWG, arch='animefaceswithgan_leaky', d_threshold=0.2),
+    'animefaceswithgan-v4.1': dict(_AFWG_V4, d_threshold=0.1),
+    'animefaceswithgan-v4.2': dict(_AFWG_V4, d_threshold=0.3),
+    'animefaceswithgan-v4.3': dict(_AFWG_V4, d_threshold=0.2, g_threshold=4.0),
+}
+# What --list-presets prints (source project, what is distinctive), as it was before the files.
+NOTES = {
+    'gan_animation': ('GAN_animation', 'unrolled D (10 extra rounds, restored after the G update), '
+                      'smoothing 0.2 + 5% flips, batch 256, 30,000 steps (the default)'),
+    'ganime': ('Henvezz95/GANime', 'instance noise 0.75 - 0.02/epoch on D, per-batch smoothing '
+               'U(0, 0.05), D lr 1e-5 / G lr 5e-6, extra G step when g_loss > 3, 300 epochs'),
+    'dcgan-yernat': ('yernat-assylbekov/Anime-Faces-with-DCGAN', 'data in [0, 1] (sigmoid G), '
+                     'simultaneous G/D updates on -log losses, batch 100, 500 epochs'),
+    'animefacesgan': ('bijmuj/AnimeFacesGAN', 'simultaneous G/D updates on -log losses, bilinear '
+                      'resize, Adam 2e-4, batch 100, 50 epochs, 4x4 grids'),
+    'animefaceswithgan-v1': ('yigitsevim/AnimeFacesWithGAN', 'PyTorch DCGAN (no biases, PyTorch '
+                             'init and BN), D on summed real+fake BCE then G, ReLU G, batch 128'),
+    'animefaceswithgan-v2': ('yigitsevim/AnimeFacesWithGAN', 'v1 with LeakyReLU(0.2) in G'),
+    'animefaceswithgan-v3': ('yigitsevim/AnimeFacesWithGAN', 'v2, D updated only when loss_D > 0.2'),
+    'animefaceswithgan-v4.1': ('yigitsevim/AnimeFacesWithGAN', 'v2, D updated only when loss_D > 0.1'),
+    'animefaceswithgan-v4.2': ('yigitsevim/AnimeFacesWithGAN', 'v2, D updated only when loss_D > 0.3'),
+    'animefaceswithgan-v4.3': ('yigitsevim/AnimeFacesWithGAN', 'v2, D only when loss_D > 0.2, G '
+                               'only when loss_G > 4.0'),
+}
+
+
+def test_preset_files_resolve_to_the_documented_recipes():
+    assert sorted(f for f in os.listdir(PRESET_DIR)) == sorted(n + '.json' for n in DOCUMENTED)
+    assert list(PRESETS)[0] == 'gan_animation' and set(PRESETS) == set(DOCUMENTED)
+    for name, values in DOCUMENTED.items():
+        got, want = resolve(name)._asdict(), Config(**dict(values, preset=name))._asdict()
+        assert got == want, name
+        assert [type(v) for v in got.values()] == [type(v) for v in want.values()], name
+    assert PRESET_NOTES == NOTES
+
+
+def test_each_preset_file_holds_its_source_note_and_only_its_own_differences():
+    bases = {name: doc['base'] for name, doc in PRESET_FILES.items() if doc['base']}
+    assert bases == {'animefaceswithgan-v2': 'animefaceswithgan-v1',        # the versions chain
+                     'animefaceswithgan-v3': 'animefaceswithgan-v2',
+                     'animefaceswithgan-v4.1': 'animefaceswithgan-v2',
+                     'animefaceswithgan-v4.2': 'animefaceswithgan-v2',
+                     'animefaceswithgan-v4.3': 'animefaceswithgan-v2'}
+    for name, doc in PRESET_FILES.items():
+        below = resolve(doc['base'] or 'gan_animation')
+        assert bool(doc['values']) == (name != 'gan_animation'), name   # the defaults: none
+        for key, value in doc['values'].items():
+            assert getattr(below, key) != value, (name, key)      # a real difference, nothing else
+        assert doc['note'] and doc['source']['project'], name
+        assert doc['source']['repository'].startswith('https://github.com/'), name
+        assert set(doc['source'].get('values_from', {})) <= set(doc['values']), name
+        with open(os.path.join(PRESET_DIR, name + '.json')) as f:   # plain JSON, in the key order
+            assert list(json.load(f)) == ['base', 'source', 'note', 'values'], name
+
+
+def test_docs_table_is_made_from_the_preset_files():
+    text = open(os.path.join(ROOT, 'docs', 'presets.md')).read()
+    begin, end = '<!-- presets table: made by gan.config.preset_table() -->', '<!-- end of table -->'
+    table = text[text.index(begin) + len(begin):text.index(end)].strip()
+    assert table == preset_table(), ('docs/presets.md is out of step with gan/presets/*.json; '
+                                     'paste the output of: python -c "from gan.config import '
+                                     'preset_table; print(preset_table())"')
+    rows = table.splitlines()[2:]
+    assert [r.split('`')[1] for r in rows] == list(PRESETS)
+    assert all(NOTES[name][1] in row for name, row in zip(PRESETS, rows))
+
+
+def _write(path, doc):
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_a_users_preset_file_builds_on_a_package_preset(tmp_path, monkeypatch):
+    mine = _write(tmp_path / 'mine.json', {'base': 'animefaceswithgan-v3', 'note': 'v3, smaller',
+                                           'values': {'batch_size': 64, 'lr': 1}})
+    cfg = resolve(mine)
+    want = Config(**dict(DOCUMENTED['animefaceswithgan-v3'], batch_size=64, lr=1.0, preset=mine))
+    assert cfg == want and type(cfg.lr) is float and cfg.preset == os.path.abspath(mine)
+    assert resolve(mine, batch_size=32).batch_size == 32            # flags still win
+    # a file's base may be another file beside it; a count in steps replaces the base's epochs
+    on_mine = _write(tmp_path / 'on_mine.json', {'base': 'mine.json', 'values': {'steps': 7}})
+    cfg = resolve(on_mine)
+    assert cfg.steps == 7 and cfg.data_epochs == 0 and cfg.batch_size == 64
+    assert cfg.sample_epochs == 1                                    # the other counts stay
+    monkeypatch.chdir(str(tmp_path))
+    assert resolve('mine.json').preset == mine                       # relative paths too
+    assert resolve(os.path.join(PRESET_DIR, 'ganime.json'))._replace(preset='ganime') == resolve('ganime')
+
+
+@pytest.mark.parametrize('doc,needle', [
+    ({'values': {'batch_size': 64}, 'colour': 'red'}, 'unknown key(s) colour'),
+    ({'values': {'batch_sise': 64}}, 'unknown values key(s) batch_sise'),
+    ({'values': {'preset': 'ganime'}}, 'unknown values key(s) preset'),
+    ({'values': {'batch_size': 6.5}}, '"batch_size" must be a whole number'),
+    ({'values': {'lr': '2e-4'}}, '"lr" must be a number'),
+    ({'values': {'deterministic': 1}}, '"deterministic" must be true or false'),
+    ({'source': {'projet': 'x'}}, 'unknown source key(s) projet'),
+    ({'source': {'values_from': {'lrr': 'x'}}}, 'values_from names no option lrr'),
+    ({'base': 'nope'}, "base 'nope' is neither a preset"),
+    ({'base': 'loop.json'}, 'cycle'),
+    ({'base': 'ganime', 'values': {'steps': 5, 'data_epochs': 2}}, 'give steps or data_epochs'),
+    ([1, 2], 'must hold a JSON object'),
+])
+def test_preset_file_errors_name_the_file(tmp_path, doc, needle):
+    path = _write(tmp_path / 'loop.json', doc)
+    with pytest.raises(UserError) as e:
+        resolve(path)
+    assert needle in str(e.value) and path in str(e.value)
+
+
+def test_unreadable_or_missing_preset_files_are_user_errors(tmp_path):
+    (tmp_path / 'bad.json').write_text('{"values": {"lr": 1e-4,}}')
+    for path, needle in ((tmp_path / 'bad.json', 'not valid JSON'),
+                         (tmp_path / 'none.json', 'cannot read preset file')):
+        with pytest.raises(UserError, match=needle):
+            resolve(str(path))
+    with pytest.raises(UserError, match='--list-presets'):
+        resolve('nope')                                   # no file, no preset of that name
 
 
 # -- command line -------------------------------------------------------------------------------

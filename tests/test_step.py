@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gan import GAN, backend
-from gan.gan import flip_labels, to_float
+from gan.batches import flip_labels, to_float
 
 
 def _sampler(images):
