@@ -8,7 +8,7 @@ import numpy as np
 
 from . import io
 from .batches import Draws, to_uint8
-from .config import Config, UserError, check, epoch_of, uses_epochs
+from .config import Config, UserError, check, epoch_of, plan_epochs
 from .loop import run
 from .recipes import RealImages, adam, loss_smoothing, noise_layers, noise_sigma
 
@@ -172,15 +172,14 @@ class GAN(object):
     def train(self, images, steps=None, hooks=(), start_step=0):
         """Train on uint8 RGB `images` (N, 64, 64, 3) for `steps` (default: config.steps).
 
-        A recipe counted in epochs needs its epoch length in the config first:
-        `config.plan_epochs(cfg, len(images))`, the one place where epochs become steps.
+        A recipe counted in epochs gets its epoch length from `config.plan_epochs` (the one place
+        where epochs become steps) on these images, unless the config already has one (the CLI
+        plans before it writes config.json).
         """
         images = np.asarray(images)
         if images.ndim != 4 or len(images) == 0:
             raise UserError('train() needs a non-empty (N, H, W, C) image array')
-        if uses_epochs(self.config) and not self.config.steps_per_epoch:
-            raise UserError('this recipe counts epochs: plan its steps on the images first, '
-                            'config.plan_epochs(cfg, %d)' % len(images))
+        self.config = plan_epochs(self.config, len(images))
         real = RealImages(images, self.config)
 
         def one_step(step):
