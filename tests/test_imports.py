@@ -14,13 +14,13 @@ PACKAGE = os.path.join(ROOT, 'gan')
 # the layers below its own, never of its own layer or above.
 LAYERS = [
     ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism', 'allocator']),
-    ('parts', ['backend', 'networks', 'kernels', 'optim', 'toy', 'metrics', 'data', 'io',
+    ('parts', ['backend', 'networks', 'kernels', 'optim', 'metrics', 'data', 'io',
                'references']),
     ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks', 'budget']),
     ('schemes', ['schemes']),
     ('model', ['gan']),
     ('measures', ['flops']),
-    ('commands', ['cli', 'compare', 'datacheck', 'demo_faces']),
+    ('commands', ['cli', 'compare', 'datacheck']),
     ('scores', ['scoreboard']),
     ('studies', ['studies']),
     ('package', ['__init__']),
