@@ -31,7 +31,7 @@ setup(
     entry_points={'console_scripts': [
         'gan-train = gan.cli:train_main',
         'gan-sample = gan.cli:sample_main',
-        'gan-compare = gan.compare:main',
+        'gan-compare = gan.eval.cli:main',
         'gan-datacheck = gan.datacheck:main',
         'gan-budget = gan.studies:main',
     ]},

@@ -7,13 +7,15 @@ import os
 
 import numpy as np
 
-from . import io, references
-from . import metrics as M
+from . import io
 from .budget import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
                      recipe_slug)
-from .compare import (_diversity, _nn_dict, _swd_dict, _write_png, generate_from_checkpoint,
-                      load_real, side_by_side, split_real)
 from .config import PRESET_NOTES, UserError, resolve
+from .eval import metrics as M
+from .eval import references
+from .eval.pictures import side_by_side, write_png
+from .eval.scores import diversity, nn_dict, split_real, swd_dict
+from .eval.sets import generate_from_checkpoint, load_real
 from .grids import make_grid
 
 SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
@@ -23,8 +25,8 @@ RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from it
 def score_set(images, real, seed=0):
     """SWD x1e3 per level and mean, MS-SSIM diversity, nearest-real distances of uint8 `images`
     against the real set `real`."""
-    return {'n': int(len(images)), 'swd': _swd_dict(M.swd(images, real, seed=seed)),
-            'ms_ssim': _diversity(images), 'nn': _nn_dict(M.nearest_neighbours(images, real))}
+    return {'n': int(len(images)), 'swd': swd_dict(M.swd(images, real, seed=seed)),
+            'ms_ssim': diversity(images), 'nn': nn_dict(M.nearest_neighbours(images, real))}
 
 
 class RealSet(object):
@@ -158,7 +160,7 @@ def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
         images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
                                              step=r['points'][-1]['step'])
         grid, side = _faces_grid(images)
-        _write_png(stem + '.png', grid)
+        write_png(stem + '.png', grid)
         kept = dict(r, real=real.identity(), faces={
             'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed})
         io.write_json(stem + RECORD_SUFFIX, kept)

@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, assert_quiet_exit
 
 from gan import budget
-from gan.compare import generate_from_checkpoint
+from gan.eval.pictures import write_png
+from gan.eval.sets import generate_from_checkpoint
 from gan.config import resolve
 
 DEMO = os.path.join(ROOT, 'data', 'demo')        # 300 faces
@@ -218,7 +219,7 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
 def _record(folder, preset, step, identity, faces):
     from gan import scoreboard
     stem = os.path.join(folder, '%s-seed1-step%d' % (preset, step))
-    scoreboard._write_png(stem + '.png', scoreboard._faces_grid(faces)[0])
+    write_png(stem + '.png', scoreboard._faces_grid(faces)[0])
     row = {'preset': preset, 'run': preset + '-seed1', 'points': [{'step': step}], 'real': identity,
            'faces': {'file': os.path.basename(stem) + '.png', 'n': len(faces), 'cols': 3, 'seed': 0}}
     with open(stem + scoreboard.RECORD_SUFFIX, 'w') as f:

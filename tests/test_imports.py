@@ -14,13 +14,12 @@ PACKAGE = os.path.join(ROOT, 'gan')
 # the layers below its own, never of its own layer or above.
 LAYERS = [
     ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism', 'allocator']),
-    ('parts', ['backend', 'networks', 'kernels', 'optim', 'metrics', 'data', 'io',
-               'references']),
-    ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks', 'budget']),
+    ('parts', ['backend', 'networks', 'kernels', 'optim', 'data', 'io']),
+    ('mechanisms', ['recipes', 'unroll', 'fused', 'hooks', 'budget']),
     ('schemes', ['schemes']),
     ('model', ['gan']),
     ('measures', ['flops']),
-    ('commands', ['cli', 'compare', 'datacheck']),
+    ('commands', ['cli', 'datacheck']),
     ('scores', ['scoreboard']),
     ('studies', ['studies']),
     ('package', ['__init__']),
@@ -129,9 +128,9 @@ def test_networks_import_nothing_from_the_package():
 
 def test_the_command_lines_load_no_heavy_library():
     """What --help and --dry-run load: read from the source, then checked in a fresh process."""
-    for m in ('__init__', 'cli', 'compare'):
+    for m in ('__init__', 'cli'):
         assert not _is_heavy(m), m
-    code = ('import sys, gan.cli, gan.compare; '
+    code = ('import sys, gan.cli, gan.eval.cli; '
             'print(sorted(set(m.split(".")[0] for m in sys.modules) & set(%r)))' % (HEAVY,))
     r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=120)

@@ -5,7 +5,7 @@ import os
 import re
 
 from conftest import ROOT
-from gan.compare import run_name, timeline_title
+from gan.eval.pictures import run_name, timeline_title
 
 DOCS = ['README.md', 'data/README.md', 'docker/README.md'] + \
     sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'docs', '*.md')))

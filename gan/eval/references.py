@@ -8,9 +8,9 @@ import urllib.parse
 import urllib.request
 from typing import NamedTuple
 
-from .config import UserError
-from .files import atomic_write
-from .grids import split_grid, split_padded_grid
+from ..config import UserError
+from ..files import atomic_write
+from ..grids import split_grid, split_padded_grid
 
 # cv2 (through gan.grids) is imported only when tiles are cut: compare.py --help loads none.
 
