@@ -33,6 +33,6 @@ setup(
         'gan-sample = gan.cli:sample_main',
         'gan-compare = gan.eval.cli:main',
         'gan-datacheck = gan.datacheck:main',
-        'gan-budget = gan.studies:main',
+        'gan-study = gan.study.cli:main',
     ]},
 )

@@ -15,13 +15,10 @@ PACKAGE = os.path.join(ROOT, 'gan')
 LAYERS = [
     ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism', 'allocator']),
     ('parts', ['backend', 'networks', 'kernels', 'optim', 'data', 'io']),
-    ('mechanisms', ['recipes', 'unroll', 'fused', 'hooks', 'budget']),
+    ('mechanisms', ['recipes', 'unroll', 'fused', 'hooks']),
     ('schemes', ['schemes']),
     ('model', ['gan']),
-    ('measures', ['flops']),
     ('commands', ['cli', 'datacheck']),
-    ('scores', ['scoreboard']),
-    ('studies', ['studies']),
     ('package', ['__init__']),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}

@@ -44,7 +44,7 @@ def test_requirements_are_the_pins_of_requirements_txt(egg_info):
 def test_console_scripts_name_the_command_lines(egg_info):
     text = open(os.path.join(egg_info, 'entry_points.txt')).read()
     scripts = dict(re.findall(r'^(gan-[\w-]+) = ([\w.:]+)$', text, re.M))
-    assert set(scripts) == {'gan-train', 'gan-sample', 'gan-compare', 'gan-datacheck', 'gan-budget'}
+    assert set(scripts) == {'gan-train', 'gan-sample', 'gan-compare', 'gan-datacheck', 'gan-study'}
     for target in scripts.values():
         module, function = target.split(':')
         assert callable(getattr(importlib.import_module(module), function)), target

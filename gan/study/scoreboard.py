@@ -7,16 +7,16 @@ import os
 
 import numpy as np
 
-from . import io
-from .budget import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
-                     recipe_slug)
-from .config import PRESET_NOTES, UserError, resolve
-from .eval import metrics as M
-from .eval import references
-from .eval.pictures import side_by_side, write_png
-from .eval.scores import diversity, nn_dict, split_real, swd_dict
-from .eval.sets import generate_from_checkpoint, load_real
-from .grids import make_grid
+from .. import io
+from ..config import PRESET_NOTES, UserError, resolve
+from ..eval import metrics as M
+from ..eval import references
+from ..eval.pictures import side_by_side, write_png
+from ..eval.scores import diversity, nn_dict, split_real, swd_dict
+from ..eval.sets import generate_from_checkpoint, load_real
+from ..grids import make_grid
+from .queue import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
+                    recipe_slug)
 
 SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
 RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from its queue (see save_records)
@@ -68,7 +68,7 @@ class RealSet(object):
 def _read_queue(folder):
     path = os.path.join(folder, QUEUE_FILE)
     if not os.path.exists(path):
-        raise UserError('%s has no %s: give the --out folder of `budget.py run`' % (folder, QUEUE_FILE))
+        raise UserError('%s has no %s: give the --out folder of `study.py run`' % (folder, QUEUE_FILE))
     with open(path) as f:
         return json.load(f)
 
@@ -182,7 +182,7 @@ def load_records(records_dir, real, log=print):
             last = r['points'][-1]['step']
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise UserError('%s is not a record (%s); remove it or make it again with '
-                            '`budget.py score --records`' % (path, e))
+                            '`study.py score --records`' % (path, e))
         if r.get('real') != want:
             log('skipped %s: scored against another real set (%s)' % (path, r.get('real')))
             continue
