@@ -61,7 +61,7 @@ def test_the_patterns_catch_what_they_should():
                 'at /home/alice/runs/', '`../shared/fixtures`'):
         assert MACHINE.search(bad) or SHARED.search(bad), bad
     for good in ('~/datasets/anime-faces', '/workspace/data', 'save/1', '$HOME/.cache',
-                 'python -m gan.datacheck ~/datasets/anime-faces', 'shared the 2 cores'):
+                 'python -m gan datacheck ~/datasets/anime-faces', 'shared the 2 cores'):
         assert not (MACHINE.search(good) or SHARED.search(good)), good
 
 
