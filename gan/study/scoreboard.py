@@ -1,7 +1,6 @@
 """The equal-compute table: a queue's runs and the siblings' published grids scored against one
 real set, SWD against compute, and each recipe's faces at the budget beside its authors'."""
 import glob
-import hashlib
 import json
 import os
 
@@ -12,7 +11,7 @@ from ..config import PRESET_NOTES, UserError, resolve
 from ..eval import metrics as M
 from ..eval import references
 from ..eval.pictures import side_by_side, write_png
-from ..eval.scores import diversity, nn_dict, split_real, swd_dict
+from ..eval.scores import diversity, nn_dict, pixels_sha256, split_real, swd_dict
 from ..eval.sets import generate_from_checkpoint, load_real
 from ..grids import make_grid
 from .queue import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
@@ -50,9 +49,7 @@ class RealSet(object):
         """What a record's scores depend on, independent of where the folder lies: set sizes,
         seed and a digest of the decoded pixels."""
         if self._digest is None:
-            h = hashlib.sha256(self.rest.tobytes())
-            h.update(self.held.tobytes())
-            self._digest = h.hexdigest()
+            self._digest = pixels_sha256(self.rest, self.held)
         return {'data': os.path.basename(os.path.normpath(self.folder)), 'n': self.n,
                 'real_n': self.real_n, 'seed': self.seed, 'pixels_sha256': self._digest}
 
