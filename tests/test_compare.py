@@ -45,7 +45,7 @@ def test_table_rows_sets_and_values(pool, result):
         ('real vs real', 16, 16), ('ours vs reference', 16, 16)]
     by = rows(result)
     floor = by[('real vs real', 'real_holdout', 'real')]
-    # The floor is gan.metrics.swd_floor at the size of ours: held-out 16 vs the other 40.
+    # The floor is gan.eval.metrics.swd_floor at the size of ours: held-out 16 vs the other 40.
     assert floor['swd']['mean'] == pytest.approx(M.swd_floor(real, seed=0, n=16)['mean'], abs=1e-9)
     assert floor['floor_for'] == ['ours vs real', 'reference vs real']
     assert by[('real vs real', 'real_holdout', 'real_subset')]['floor_for'] == ['ours vs reference']

@@ -294,8 +294,8 @@ def format_catalogue(cache=None):
               'code\'s default:',
               '300 epochs). Numbers may carry leading zeros (animefaceswithgan-v4.3:0005).',
               'Each file is downloaded once from %s/<repository>/<commit>/<file>' % BASE_URL,
-              '(commits pinned in gan/references.py), checked against its SHA-256 on download and '
-              'on every use,',
+              '(commits pinned in gan/eval/references.py), checked against its SHA-256 on '
+              'download and on every use,',
               'and kept in %s (*: already there).' % os.path.join(cache or cache_dir(), 'references'),
               'The original and dcgan-yernat trained on Kaggle\'s %s, the others on' % SOUMIKRAKSHIT,
               '%s (data/README.md).' % SPLCHER]
