@@ -1,9 +1,10 @@
-"""`pip install .` / `pip install -e .`: the gan package, its command lines, and the pins of
-requirements.txt as its requirements (read from that file, so the two never differ)."""
+"""`pip install .` / `pip install -e .`: the gan package (with gan.eval and gan.study), its command
+lines, and the pins of requirements.txt as its requirements (read from that file, so the two
+never differ)."""
 import os
 import re
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,15 +26,15 @@ setup(
     version=version(),
     description='A faithful, pinned reproduction of the GAN_animation unrolled DCGAN '
                 '(TensorFlow 1.15, Keras 2.3.1)',
-    packages=['gan'],
+    packages=find_packages(include=['gan', 'gan.*']),     # gan, gan.eval, gan.study
     package_data={'gan': ['presets/*.json']},      # the presets are files (gan/config.py reads them)
     python_requires='>=3.6, <3.8',
     install_requires=requirements(),
     entry_points={'console_scripts': [
         'gan-train = gan.cli:train_main',
         'gan-sample = gan.cli:sample_main',
-        'gan-compare = gan.compare:main',
+        'gan-compare = gan.eval.cli:main',
         'gan-datacheck = gan.datacheck:main',
-        'gan-budget = gan.studies:main',
+        'gan-study = gan.study.cli:main',
     ]},
 )

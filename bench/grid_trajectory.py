@@ -24,9 +24,9 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
     sys.path.insert(0, ROOT)
-    from gan import metrics
-    from gan.compare import split_real
-    from gan.imagesets import load_image_set
+    from gan.eval import metrics
+    from gan.eval.imagesets import load_image_set
+    from gan.eval.scores import split_real
     first, last, every = (int(v) for v in args.steps.split(':'))
     steps = list(range(first, last + 1, every))
     _, real = split_real(load_image_set(args.real), 100, args.seed)

@@ -72,7 +72,8 @@ def run_one(problem_name, k, mode, seed, opts):
     """Train one GAN and evaluate it; returns a dict of metrics and timings."""
     import numpy as np
     from keras import backend as K
-    from gan import GAN, Config, backend, toy
+    import toy
+    from gan import GAN, Config, backend
     backend.setup(seed, intra_threads=opts['threads'], inter_threads=opts['threads'])
     problem = toy.PROBLEMS[problem_name]()
     fields = dict(batch_size=opts['batch_size'], latent_dim=opts['latent_dim'], unroll_steps=k,

@@ -1,4 +1,4 @@
-"""`python -m gan.datacheck PATH [--preset NAME]`: what training will see in a folder of images."""
+"""`python -m gan datacheck PATH [--preset NAME]`: what training will see in a folder of images."""
 import argparse
 import hashlib
 import os
@@ -144,7 +144,7 @@ def _plan(cfg, n):
 
 def parser():
     p = argparse.ArgumentParser(
-        prog='python -m gan.datacheck',
+        prog='python -m gan datacheck',
         description='Check a folder of training images the way training reads it: count, sizes '
         'and what the loader does to them, unreadable files, exact duplicates, and how long the '
         'preset\'s recipe is on it. Reads every image; writes nothing.')
@@ -172,6 +172,3 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     return backend.run_command(run, parser().parse_args(argv))
 
-
-if __name__ == '__main__':
-    sys.exit(main())

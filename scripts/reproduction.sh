@@ -45,15 +45,15 @@ echo "== timeline over the run's checkpoints, and a GIF of its grids"
 "${compare[@]}" "$run" --step "${steps[-1]}" --like-original --timeline --out "$out/timeline"
 cp "$run/loss.png" "$out/loss.png"
 echo "== a small GIF of the grids for the docs (20 frames, 256 pixels)"
-PYTHONPATH="$root" "$py" -c 'import sys; from gan.compare import grid_gif
+PYTHONPATH="$root" "$py" -c 'import sys; from gan.eval.pictures import grid_gif
 print("wrote %s: steps %s" % (sys.argv[2], grid_gif(sys.argv[1], sys.argv[2], max_frames=20, max_side=256)))' \
     "$run" "$out/grids_small.gif"
 
 echo "== side-by-side: our step-${steps[-1]} grid beside the original's Faces_1720.png"
 PYTHONPATH="$root" "$py" -c 'import sys; import cv2
-from gan.compare import side_by_side
-from gan.imagesets import load_image_set
-from gan.references import tiles
+from gan.eval.imagesets import load_image_set
+from gan.eval.pictures import side_by_side
+from gan.eval.references import tiles
 ours, original, path = sys.argv[1:]
 rgb = side_by_side([("ours (gan-animation)", load_image_set(ours)),
                     ("original GAN_animation", tiles(original))])

@@ -11,9 +11,10 @@ import pytest
 
 from conftest import ROOT, assert_quiet_exit
 
-from gan import budget
-from gan.compare import generate_from_checkpoint
-from gan.config import resolve
+from gan.config import UserError, resolve
+from gan.eval.pictures import write_png
+from gan.eval.sets import generate_from_checkpoint
+from gan.study import queue as Q
 
 DEMO = os.path.join(ROOT, 'data', 'demo')        # 300 faces
 
@@ -21,31 +22,31 @@ DEMO = os.path.join(ROOT, 'data', 'demo')        # 300 faces
 # -- arithmetic ---------------------------------------------------------------------------------
 
 def test_real_images_per_step_follow_each_scheme():
-    assert budget.real_images_per_step(resolve('gan_animation')) == 128 * 11
-    assert budget.real_images_per_step(resolve('ganime')) == 32
-    assert budget.real_images_per_step(resolve('animefaceswithgan-v4.3')) == 128
-    assert budget.real_images_per_step(resolve('dcgan-yernat')) == 100
+    assert Q.real_images_per_step(resolve('gan_animation')) == 128 * 11
+    assert Q.real_images_per_step(resolve('ganime')) == 32
+    assert Q.real_images_per_step(resolve('animefaceswithgan-v4.3')) == 128
+    assert Q.real_images_per_step(resolve('dcgan-yernat')) == 100
 
 
 def test_full_passes_count_their_short_last_batch():
     cfg = resolve('animefaceswithgan-v1')             # batch 128: 300 images are 3 batches a pass
-    assert [budget.images_seen(cfg, 300, s) for s in (0, 1, 2, 3, 4, 6)] == [0, 128, 256, 300, 428, 600]
+    assert [Q.images_seen(cfg, 300, s) for s in (0, 1, 2, 3, 4, 6)] == [0, 128, 256, 300, 428, 600]
     replacement = resolve('gan_animation')
-    assert budget.images_seen(replacement, 300, 2) == 2 * 1408
+    assert Q.images_seen(replacement, 300, 2) == 2 * 1408
 
 
 @pytest.mark.parametrize('preset', ['gan_animation', 'animefaceswithgan-v4.3', 'dcgan-yernat'])
 def test_step_for_images_is_the_first_step_that_reaches_the_count(preset):
     cfg = resolve(preset)
     for images in (1, 127, 128, 129, 300, 20673, 63565, 317825):
-        s = budget.step_for_images(cfg, 20673, images)
-        assert budget.images_seen(cfg, 20673, s) >= images
-        assert s == 0 or budget.images_seen(cfg, 20673, s - 1) < images
+        s = Q.step_for_images(cfg, 20673, images)
+        assert Q.images_seen(cfg, 20673, s) >= images
+        assert s == 0 or Q.images_seen(cfg, 20673, s - 1) < images
 
 
 def test_plan_buys_at_least_the_budget_and_checkpoints_at_its_tenths_and_the_sibling_epochs():
     cfg = resolve('animefaceswithgan-v4.3')
-    p = budget.plan(cfg, 20673, 0.3305e12, 1e15)
+    p = Q.plan(cfg, 20673, 0.3305e12, 1e15)
     assert p.steps == 3026                         # 1e15 / 0.3305e12 = 3025.7, rounded up
     assert p.steps * p.flops_per_step >= 1e15 > (p.steps - 1) * p.flops_per_step
     assert len(p.fraction_steps) == 10 and p.fraction_steps[-1] == p.steps
@@ -53,14 +54,14 @@ def test_plan_buys_at_least_the_budget_and_checkpoints_at_its_tenths_and_the_sib
     assert list(p.fraction_steps) == sorted(p.fraction_steps)
     # epoch 1 of the siblings' set (63,565 images) is 3 passes of 20,673 (486 steps) and 13 more
     # batches; epoch 5 (317,825) also falls inside the budget, epoch 10 does not
-    assert dict(p.image_steps) == {1: 499, 5: budget.step_for_images(cfg, 20673, 317825)}
+    assert dict(p.image_steps) == {1: 499, 5: Q.step_for_images(cfg, 20673, 317825)}
     assert set(p.milestones) == set(p.fraction_steps) | {499, dict(p.image_steps)[5]}
-    assert p.images == budget.images_seen(cfg, 20673, 3026)
+    assert p.images == Q.images_seen(cfg, 20673, 3026)
 
 
 def test_plan_rejects_a_nonpositive_budget():
-    with pytest.raises(budget.UserError):
-        budget.plan(resolve('gan_animation'), 100, 1e12, 0)
+    with pytest.raises(UserError):
+        Q.plan(resolve('gan_animation'), 100, 1e12, 0)
 
 
 # -- the FLOP count -------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ def test_a_traced_convolution_costs_what_tensorflow_registers_for_it(fresh_sessi
     import numpy as np
     import tensorflow as tf
     import keras.backend as K
-    from gan.flops import Tracer
+    from gan.study.flops import Tracer
     x = tf.compat.v1.placeholder(tf.float32, (None, 16, 16, 3))
     w = tf.constant(np.ones((3, 3, 3, 5), np.float32))
     y = tf.nn.conv2d(x, w, strides=1, padding='SAME')
@@ -86,7 +87,7 @@ def test_each_unrolled_round_adds_the_same_flops():
     """The alternating step is 1 + k D rounds and a G update: the count grows by one round's
     FLOPs per extra round, and a round costs more than nothing."""
     from gan import backend
-    from gan.flops import count_step_flops
+    from gan.study.flops import count_step_flops
     counts = []
     for k in (0, 1, 2):
         cfg = resolve('gan_animation', arch='tiny', batch_size=8, unroll_steps=k)
@@ -102,7 +103,7 @@ TINY = ['--arch', 'tiny', '--init', 'keras', '--batch-size', '8', '--sample-inte
 
 
 def queue(out, presets, pflop, *more, wait=True):
-    cmd = [sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', ','.join(presets),
+    cmd = [sys.executable, os.path.join(ROOT, 'study.py'), 'run', '--presets', ','.join(presets),
            '--data', DEMO, '--out', out, '--pflop', str(pflop), '--fractions', '2'] + list(more) + TINY
     env = dict(os.environ, PYTHONPATH=ROOT)
     if not wait:
@@ -122,7 +123,8 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     """One queue through its life: SIGTERM during the first run stops it after a checkpoint,
     the rerun resumes that run and trains the next to the budget, the scorer reads both, and a
     larger budget extends a finished run."""
-    from gan import io, scoreboard
+    from gan import io
+    from gan.study import scoreboard
     out = str(tmp_path / 'q')
     # tiny D and G: a dcgan-yernat step is ~0.8 GFLOP, so 4e-5 PFLOP buys some fifty steps
     p = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5, wait=False)
@@ -179,7 +181,7 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
                              published=False, log=lines.append)
     assert not any(l.startswith('scoring ') for l in lines)          # from the cache
     assert again['runs'][0]['points'] == result['runs'][0]['points']
-    with pytest.raises(budget.UserError):                              # never overwrites
+    with pytest.raises(UserError):                              # never overwrites
         scoreboard.score(out, DEMO, str(tmp_path / 'score2'), n=8, real_n=40, published=False)
 
     # records: the runs' rows and faces kept apart, and a table made from them alone
@@ -208,7 +210,7 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     assert len(doc['runs']['animefacesgan']['segments']) == 1          # not run again
 
     # another data folder is another queue
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets',
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'study.py'), 'run', '--presets',
                         'dcgan-yernat', '--data', os.path.join(ROOT, 'data'), '--out', out] + TINY,
                        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
@@ -216,9 +218,9 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
 
 
 def _record(folder, preset, step, identity, faces):
-    from gan import scoreboard
+    from gan.study import scoreboard
     stem = os.path.join(folder, '%s-seed1-step%d' % (preset, step))
-    scoreboard._write_png(stem + '.png', scoreboard._faces_grid(faces)[0])
+    write_png(stem + '.png', scoreboard._faces_grid(faces)[0])
     row = {'preset': preset, 'run': preset + '-seed1', 'points': [{'step': step}], 'real': identity,
            'faces': {'file': os.path.basename(stem) + '.png', 'n': len(faces), 'cols': 3, 'seed': 0}}
     with open(stem + scoreboard.RECORD_SUFFIX, 'w') as f:
@@ -226,7 +228,7 @@ def _record(folder, preset, step, identity, faces):
 
 
 def test_records_of_the_same_real_set_give_each_preset_its_longest_run(tmp_path):
-    from gan import scoreboard
+    from gan.study import scoreboard
     real = scoreboard.RealSet(DEMO, 8, real_n=40)
     rng = np.random.RandomState(0)
     faces = rng.randint(0, 256, (7, 64, 64, 3)).astype(np.uint8)   # 7 on a 3x3 grid
@@ -249,20 +251,45 @@ def test_records_of_the_same_real_set_give_each_preset_its_longest_run(tmp_path)
     assert scoreboard.RealSet(DEMO, 8, real_n=40).identity() == real.identity()
     with open(os.path.join(folder, 'x' + scoreboard.RECORD_SUFFIX), 'w') as f:
         f.write('{"points": []}')
-    with pytest.raises(budget.UserError, match='x.record.json is not a record'):
+    with pytest.raises(UserError, match='x.record.json is not a record'):
         scoreboard.load_records(folder, real)
 
 
+def test_a_real_sets_digest_is_its_pixels_as_records_carry_it():
+    """The digest is computed in one place (gan.eval.scores.pixels_sha256): the value pinned here
+    was made before it moved there, so records keep matching their real set."""
+    from gan.eval.scores import pixels_sha256
+    from gan.study import scoreboard
+    real = scoreboard.RealSet(DEMO, 8, real_n=40)
+    digest = real.identity()['pixels_sha256']
+    assert digest == 'b2b5bf288eb868fdc3947cb93caf078c6040a31330e7edbb233edd95cb92ef3a'
+    assert digest == pixels_sha256(real.rest, real.held) != pixels_sha256(real.held, real.rest)
+
+
+def test_the_committed_records_match_their_real_set():
+    """docs/results' records were scored against ../shared/data/anime64-full (100 generated,
+    1000 real, seed 0): the same real set, drawn and digested now, takes every one of them."""
+    from gan.study import scoreboard
+    folder = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'anime64-full')
+    if not os.path.isdir(folder):
+        pytest.skip('../shared/data/anime64-full is absent')
+    records = os.path.join(ROOT, 'docs', 'results')
+    said = []
+    rows = scoreboard.load_records(records, scoreboard.RealSet(folder, 100, 1000, 0),
+                                   log=said.append)
+    assert rows and not said, said               # a record of another real set is said
+
+
 def test_a_recipe_is_named_by_its_preset_and_the_flags_that_change_its_math():
-    assert budget.recipe_name('animefaceswithgan-v4.3') == 'animefaceswithgan-v4.3'
+    assert Q.recipe_name('animefaceswithgan-v4.3') == 'animefaceswithgan-v4.3'
     changes = {'g_threshold': 0.0, 'g_extra_threshold': 4.0, 'sample_interval': 7,
                'kernels': 'stock', 'd_threshold': 0.2,          # d_threshold: the preset's own
                'restart_every': 2000}                           # a restart: not the math
-    assert budget.recipe_name('animefaceswithgan-v4.3', changes) == \
+    assert Q.recipe_name('animefaceswithgan-v4.3', changes) == \
         'animefaceswithgan-v4.3 --g-extra-threshold 4 --g-threshold 0'
-    assert budget.recipe_slug('animefaceswithgan-v4.3', changes) == \
+    assert Q.recipe_slug('animefaceswithgan-v4.3', changes) == \
         'animefaceswithgan-v4.3+g-extra-threshold=4+g-threshold=0'
-    from gan import scoreboard
+    from gan.study import scoreboard
     # rows of one preset as two recipes stay apart; a record made before recipes were kept is its preset's
     rows = [{'preset': 'ganime', 'recipe': 'ganime --g-lr 0.0001', 'points': [{'step': 9}]},
             {'preset': 'ganime', 'recipe': 'ganime', 'points': [{'step': 5}]}]
@@ -272,21 +299,21 @@ def test_a_recipe_is_named_by_its_preset_and_the_flags_that_change_its_math():
 
 
 def test_a_signal_stops_the_queue_whatever_the_run_exits_with():
-    assert budget.outcome(0) == 'done'
-    assert budget.outcome(1) == 'failed'                       # the NaN guard, a bad option
-    assert budget.outcome(143) == 'stopped'                    # train.py checkpointed on SIGTERM
-    assert budget.outcome(-15) == 'stopped'                    # killed before its handler was set
-    assert budget.outcome(1, received=signal.SIGTERM) == 'stopped'
-    assert budget.outcome(0, received=signal.SIGINT) == 'stopped'
+    assert Q.outcome(0) == 'done'
+    assert Q.outcome(1) == 'failed'                       # the NaN guard, a bad option
+    assert Q.outcome(143) == 'stopped'                    # train.py checkpointed on SIGTERM
+    assert Q.outcome(-15) == 'stopped'                    # killed before its handler was set
+    assert Q.outcome(1, received=signal.SIGTERM) == 'stopped'
+    assert Q.outcome(0, received=signal.SIGINT) == 'stopped'
 
 
 def test_queue_flags_that_it_sets_itself_are_refused(tmp_path):
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', 'ganime',
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'study.py'), 'run', '--presets', 'ganime',
                         '--data', DEMO, '--out', str(tmp_path), '--steps', '5'], cwd=ROOT,
                        env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     assert r.returncode == 1 and '--steps' in r.stderr and 'Error:' in r.stderr
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'budget.py'), 'run', '--presets', 'nope',
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'study.py'), 'run', '--presets', 'nope',
                         '--data', DEMO, '--out', str(tmp_path)], cwd=ROOT,
                        env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=120)

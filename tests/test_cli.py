@@ -88,7 +88,7 @@ def test_train_two_steps_writes_the_save_layout_then_sample(tmp_path):
     r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
     assert r.returncode == 0, r.stderr[-3000:]
     assert_quiet_exit(r.stderr)
-    from gan.imagesets import split_grid
+    from gan.grids import split_grid
     assert split_grid(str(grid), expect=16).shape == (16, 64, 64, 3)
     r = run(['sample.py', str(run_dir), '--grid-size', '4', '--out', str(grid)])
     assert r.returncode == 1 and 'exists' in r.stderr          # never overwrites

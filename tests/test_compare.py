@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, assert_quiet_exit
-from gan import compare as C
-from gan import metrics as M
-from gan.imagesets import GRID_GAP, GRID_MARGIN
+from gan.config import UserError
+from gan.eval import cli, pictures, scores
+from gan.eval import metrics as M
+from gan.eval import sets as image_sets
+from gan.grids import GRID_GAP, GRID_MARGIN
 from test_metrics import noisy, synthetic
 
 
@@ -28,7 +30,7 @@ def pool():
 @pytest.fixture(scope='module')
 def result(pool):
     real, ours = pool
-    return C.compare_sets(ours, real, reference=noisy(ours, 40.0, seed=1), seed=0,
+    return scores.compare_sets(ours, real, reference=noisy(ours, 40.0, seed=1), seed=0,
                           labels={'ours': 'clean', 'reference': 'noised'})
 
 
@@ -43,11 +45,11 @@ def test_table_rows_sets_and_values(pool, result):
         ('real vs real', 16, 16), ('ours vs reference', 16, 16)]
     by = rows(result)
     floor = by[('real vs real', 'real_holdout', 'real')]
-    # The floor is gan.metrics.swd_floor at the size of ours: held-out 16 vs the other 40.
+    # The floor is gan.eval.metrics.swd_floor at the size of ours: held-out 16 vs the other 40.
     assert floor['swd']['mean'] == pytest.approx(M.swd_floor(real, seed=0, n=16)['mean'], abs=1e-9)
     assert floor['floor_for'] == ['ours vs real', 'reference vs real']
     assert by[('real vs real', 'real_holdout', 'real_subset')]['floor_for'] == ['ours vs reference']
-    held, rest = C.split_real(real, 16, seed=0)
+    held, rest = scores.split_real(real, 16, seed=0)
     assert len(set(map(bytes, held)) & set(map(bytes, rest))) == 0          # disjoint
     sets = result['sets']
     assert {k: v['n'] for k, v in sets.items()} == {'ours': 16, 'reference': 16, 'real': 40,
@@ -77,9 +79,9 @@ def test_same_distribution_is_near_the_floor_and_noise_is_far(result):
 
 def test_copies_of_real_images_are_flagged_as_near_copies(pool):
     real, _ = pool
-    _, rest = C.split_real(real, 16, seed=3)
+    _, rest = scores.split_real(real, 16, seed=3)
     copies = noisy(rest[:16], 2.0, seed=2)                  # memorised, with a little noise
-    r = C.compare_sets(copies, real, seed=3)
+    r = scores.compare_sets(copies, real, seed=3)
     assert [row['name'] for row in r['rows']] == ['real vs real', 'ours vs real']   # no reference
     ours_nn, floor_nn = r['rows'][1]['nn'], r['rows'][0]['nn']
     assert ours_nn['near_copies'] == 16 and ours_nn['near_copy_share'] == 1.0
@@ -88,15 +90,15 @@ def test_copies_of_real_images_are_flagged_as_near_copies(pool):
 
 def test_deterministic_given_the_seed(pool):
     real, ours = pool
-    first = C.compare_sets(ours[:8], real[:24], reference=real[24:32], seed=0)
-    assert C.compare_sets(ours[:8], real[:24], reference=real[24:32], seed=0) == first
-    other = C.compare_sets(ours[:8], real[:24], seed=1)
+    first = scores.compare_sets(ours[:8], real[:24], reference=real[24:32], seed=0)
+    assert scores.compare_sets(ours[:8], real[:24], reference=real[24:32], seed=0) == first
+    other = scores.compare_sets(ours[:8], real[:24], seed=1)
     assert other['rows'][0]['swd'] != first['rows'][0]['swd']
 
 
 def test_reference_of_the_real_set_size_shares_the_first_floor(pool):
     real, ours = pool
-    r = C.compare_sets(ours[:8], real[:24], reference=real[24:40], seed=0)
+    r = scores.compare_sets(ours[:8], real[:24], reference=real[24:40], seed=0)
     assert [(x['name'], x['n_a'], x['n_b']) for x in r['rows']] == [
         ('real vs real', 8, 16), ('ours vs real', 8, 16), ('reference vs real', 16, 16),
         ('ours vs reference', 8, 16)]
@@ -104,7 +106,7 @@ def test_reference_of_the_real_set_size_shares_the_first_floor(pool):
 
 
 def test_format_table(result):
-    text = C.format_table(result)
+    text = scores.format_table(result)
     lines = text.splitlines()
     for name in ('real vs real *', 'ours vs real', 'reference vs real', 'ours vs reference'):
         assert any(line.startswith(name) for line in lines), name
@@ -118,12 +120,12 @@ def test_format_table(result):
 
 def test_side_by_side_size():
     a, b, c = synthetic(9, 1), synthetic(4, 2), synthetic(150, 3)
-    img = C.side_by_side([('ours', a), ('reference: a very long label ' * 5, b), ('real', c)])
+    img = pictures.side_by_side([('ours', a), ('reference: a very long label ' * 5, b), ('real', c)])
     side = panel_size(10)
-    assert img.shape == (C.LABEL_HEIGHT + side, 3 * side, 3) and img.dtype == np.uint8
-    assert (img[:C.LABEL_HEIGHT] < 128).any()               # labels drawn
-    img = C.side_by_side([('ours', a), ('real', b)])
-    assert img.shape == (C.LABEL_HEIGHT + panel_size(3), 2 * panel_size(3), 3)
+    assert img.shape == (pictures.LABEL_HEIGHT + side, 3 * side, 3) and img.dtype == np.uint8
+    assert (img[:pictures.LABEL_HEIGHT] < 128).any()               # labels drawn
+    img = pictures.side_by_side([('ours', a), ('real', b)])
+    assert img.shape == (pictures.LABEL_HEIGHT + panel_size(3), 2 * panel_size(3), 3)
 
 
 @pytest.fixture
@@ -142,7 +144,7 @@ def test_cli_on_image_sets_writes_json_and_png_and_never_overwrites(sets_on_disk
     d = sets_on_disk
     argv = [str(d / 'ours.npy'), '--reference', str(d / 'ref.npy'), '--real', str(d / 'real'),
             '--n', '8', '--real-n', '16', '--out', str(d / 'out')]
-    assert C.main(argv) == 0
+    assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert 'ours vs reference' in out and 'wrote' in out
     first_json, first_png = d / 'out' / 'compare_ours.json', d / 'out' / 'compare_ours.png'
@@ -154,10 +156,10 @@ def test_cli_on_image_sets_writes_json_and_png_and_never_overwrites(sets_on_disk
     assert doc['command'][0] == 'compare.py' and doc['command'][-1] == str(d / 'out')
     png = cv2.imread(str(first_png))
     side = panel_size(4)                                     # the 16 real images need 4 x 4
-    assert png.shape == (C.LABEL_HEIGHT + side, 3 * side, 3)
+    assert png.shape == (pictures.LABEL_HEIGHT + side, 3 * side, 3)
     before = first_json.read_bytes(), first_png.read_bytes()
 
-    assert C.main(argv) == 0                                 # same inputs: a new name
+    assert cli.main(argv) == 0                                 # same inputs: a new name
     assert (first_json.read_bytes(), first_png.read_bytes()) == before
     second = json.loads((d / 'out' / 'compare_ours_2.json').read_text())
     assert (d / 'out' / 'compare_ours_2.png').exists()
@@ -171,16 +173,16 @@ def test_like_original_measures_ours_after_the_original_figure(sets_on_disk, cap
     d = sets_on_disk
     argv = [str(d / 'ours.npy'), '--real', str(d / 'real'), '--n', '8', '--real-n', '16',
             '--out', str(d / 'out')]
-    assert C.main(argv) == 0 and C.main(argv + ['--like-original']) == 0
+    assert cli.main(argv) == 0 and cli.main(argv + ['--like-original']) == 0
     capsys.readouterr()
     plain = json.loads((d / 'out' / 'compare_ours.json').read_text())
     drawn = json.loads((d / 'out' / 'compare_ours_2.json').read_text())
     assert 'drawn as the original drew its grids' in drawn['sets']['ours']['label']
     assert drawn['rows'][0] == plain['rows'][0]                  # the floor is real vs real
     assert drawn['rows'][1]['swd'] != plain['rows'][1]['swd']
-    ours = C.load_set(str(d / 'ours.npy'), 8, 0)                  # the 8 run() draws
-    real = C.load_real(str(d / 'real'), 16 + 8, 0)                # the pool run() draws
-    expected = C.compare_sets(through_original_figure(ours), real)
+    ours = image_sets.load_set(str(d / 'ours.npy'), 8, 0)                  # the 8 run() draws
+    real = image_sets.load_real(str(d / 'real'), 16 + 8, 0)                # the pool run() draws
+    expected = scores.compare_sets(through_original_figure(ours), real)
     assert drawn['rows'][1]['swd'] == expected['rows'][1]['swd']
 
 
@@ -188,41 +190,41 @@ def test_undraw_reads_the_original_figures_as_their_64_px_images(sets_on_disk, c
     """--undraw: a figure drawn like the original's is measured as the images it was drawn from,
     other sources as usual; --fine-scale adds each set's checkerboard energy."""
     from gan.grids import original_figure, undraw_original
-    from gan.imagesets import subsample
+    from gan.eval.imagesets import subsample
     d = sets_on_disk
     drawn = original_figure(synthetic(100, 13))
     cv2.imwrite(str(d / 'drawn.png'), drawn[..., ::-1])
     argv = [str(d / 'drawn.png'), '--reference', str(d / 'ours.npy'), '--real', str(d / 'real'),
             '--n', '8', '--real-n', '16', '--out', str(d / 'out'), '--undraw', '--fine-scale']
-    assert C.main(argv) == 0
+    assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert 'undrawn from the original\'s figure' in out and 'fine scale' in out
     doc = json.loads((d / 'out' / 'compare_drawn.json').read_text())
     ours = subsample(undraw_original(drawn)[0], 8, 0)
-    real = C.load_real(str(d / 'real'), 16 + 8, 0)
-    reference = C.load_set(str(d / 'ours.npy'), 8, 0)
-    expected = C.compare_sets(ours, real, reference, fine_scale=True)
+    real = image_sets.load_real(str(d / 'real'), 16 + 8, 0)
+    reference = image_sets.load_set(str(d / 'ours.npy'), 8, 0)
+    expected = scores.compare_sets(ours, real, reference, fine_scale=True)
     assert doc['rows'][1]['swd'] == expected['rows'][1]['swd']
     assert doc['sets']['reference']['label'] == str(d / 'ours.npy')      # not a figure: as is
     fine = doc['sets']['ours']['fine_scale']
     assert fine['checkerboard_rms'] == pytest.approx(M.checkerboard_energy(ours)['checkerboard_rms'])
     assert set(doc['sets']['real']['fine_scale']) == {'checkerboard_rms', 'high_rms', 'share'}
-    assert C.main(argv + ['--like-original']) == 1
+    assert cli.main(argv + ['--like-original']) == 1
     assert 'exclude each other' in capsys.readouterr().err
 
 
 def test_unique_paths_share_one_free_suffix(tmp_path):
-    assert C.unique_paths(str(tmp_path), 'c', ('.json', '.png')) == \
+    assert pictures.unique_paths(str(tmp_path), 'c', ('.json', '.png')) == \
         [str(tmp_path / 'c.json'), str(tmp_path / 'c.png')]
     (tmp_path / 'c.json').write_text('{}')
     (tmp_path / 'c_2.png').write_bytes(b'')                  # a lone PNG also blocks suffix 2
-    assert C.unique_paths(str(tmp_path), 'c', ('.json', '.png')) == \
+    assert pictures.unique_paths(str(tmp_path), 'c', ('.json', '.png')) == \
         [str(tmp_path / 'c_3.json'), str(tmp_path / 'c_3.png')]
 
 
 def test_small_real_folder_is_used_whole_with_a_note(sets_on_disk, capsys):
     d = sets_on_disk
-    assert C.main([str(d / 'ours.npy'), '--real', str(d / 'real'), '--n', '8', '--out',
+    assert cli.main([str(d / 'ours.npy'), '--real', str(d / 'real'), '--n', '8', '--out',
                    str(d / 'out')]) == 0
     out = capsys.readouterr().out
     assert 'note: --real' in out and 'real set has 32' in out
@@ -248,7 +250,7 @@ def test_errors_name_the_flag_or_file(sets_on_disk, capsys, args, needles):
     cv2.imwrite(str(d / 'noise.png'), noise)
     argv = [a.format(d=d) for a in args] + ['--real', str(d / 'real')] * ('--real' not in args) + \
         ['--out', str(d / 'out')]
-    assert C.main(argv) == 1
+    assert cli.main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith('Error: ') and err.count('\n') == 1, err
     for needle in needles:
@@ -258,7 +260,7 @@ def test_errors_name_the_flag_or_file(sets_on_disk, capsys, args, needles):
 
 def test_bad_real_n_text_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as e:
-        C.main(['x', '--real-n', 'many'])
+        cli.main(['x', '--real-n', 'many'])
     assert e.value.code == 2 and '"all"' in capsys.readouterr().err
 
 
@@ -270,9 +272,9 @@ def test_grid_gif_picks_frames_in_step_order(tmp_path):
         save_grid(str(tmp_path / 'image' / ('Faces_%d.png' % step)), synthetic(100, step), 10, 10)
     (tmp_path / 'image' / 'notes.png').write_bytes(b'x')       # not a grid name: ignored
     gif = str(tmp_path / 't.gif')
-    assert C.grid_gif(str(tmp_path), gif, max_frames=3, max_side=256) == [5, 15, 100]
+    assert pictures.grid_gif(str(tmp_path), gif, max_frames=3, max_side=256) == [5, 15, 100]
     im = Image.open(gif)
-    assert im.n_frames == 3 and im.size == (256, 256 + C.LABEL_HEIGHT)
+    assert im.n_frames == 3 and im.size == (256, 256 + pictures.LABEL_HEIGHT)
     assert im.info.get('loop') == 0
 
 
@@ -283,14 +285,14 @@ def test_resolve_step_uses_the_checkpoints_that_exist(tmp_path):
         (weight / ('generator_epoch_%d.h5' % step)).write_bytes(b'')
     (weight / 'checkpoint.json').write_text('{"step": 2500, "files": []}')   # pruned by hand
     run_dir = str(tmp_path / 'run')
-    assert C.resolve_step(run_dir) == (run_dir, 2000)
-    assert C.resolve_step(run_dir, 1000) == (run_dir, 1000)
-    with pytest.raises(C.UserError,
+    assert image_sets.resolve_step(run_dir) == (run_dir, 2000)
+    assert image_sets.resolve_step(run_dir, 1000) == (run_dir, 1000)
+    with pytest.raises(UserError,
                        match=r'--step: no checkpoint for step 20 .*have: 10, 1000, 2000'):
-        C.resolve_step(run_dir, 20)
-    assert C.is_checkpoint(run_dir) and C.is_checkpoint(str(weight))
-    assert C.resolve_step(str(weight)) == (None, 2000)
-    assert not C.is_checkpoint(str(tmp_path))
+        image_sets.resolve_step(run_dir, 20)
+    assert image_sets.is_checkpoint(run_dir) and image_sets.is_checkpoint(str(weight))
+    assert image_sets.resolve_step(str(weight)) == (None, 2000)
+    assert not image_sets.is_checkpoint(str(tmp_path))
 
 
 # -- end to end ---------------------------------------------------------------------------------
@@ -326,10 +328,10 @@ def test_end_to_end_train_then_compare_with_timeline(tmp_path):
     for e in tl['steps']:
         assert e['swd']['mean'] > 0 and 0 < e['ms_ssim'] <= 1 and e['nn']['median'] > 0
     gif = Image.open(str(out / 'timeline.gif'))
-    assert gif.n_frames == 2 and gif.size == (panel_size(2), panel_size(2) + C.LABEL_HEIGHT)
+    assert gif.n_frames == 2 and gif.size == (panel_size(2), panel_size(2) + pictures.LABEL_HEIGHT)
     assert cv2.imread(str(out / 'timeline.png')) is not None
     png = cv2.imread(str(out / 'compare_2.png'))
-    assert png.shape == (C.LABEL_HEIGHT + panel_size(5), 2 * panel_size(5), 3)   # 24 real: 5 x 5
+    assert png.shape == (pictures.LABEL_HEIGHT + panel_size(5), 2 * panel_size(5), 3)   # 24 real: 5 x 5
 
     # Sparse retention: only the step-1 checkpoint left; --step picks it, a missing step is an error.
     for name in os.listdir(str(run_dir / 'weight')):
@@ -347,7 +349,7 @@ def test_original_grids_1650_vs_1720(reference_dir, tmp_path, capsys):
     the test fast; docs/compare.md has the full 100-tile table against real anime faces.)"""
     f1650 = os.path.join(reference_dir, 'Faces_1650.png')
     f1720 = os.path.join(reference_dir, 'Faces_1720.png')
-    assert C.main([f1650, '--reference', f1720, '--real', os.path.join(ROOT, 'data', 'demo'),
+    assert cli.main([f1650, '--reference', f1720, '--real', os.path.join(ROOT, 'data', 'demo'),
                    '--n', '24', '--real-n', '24', '--out', str(tmp_path)]) == 0
     doc = json.loads((tmp_path / 'compare_Faces_1650.json').read_text())
     assert [(r['name'], r['n_a'], r['n_b']) for r in doc['rows']] == [
@@ -361,5 +363,5 @@ def test_original_grids_1650_vs_1720(reference_dir, tmp_path, capsys):
     for r in doc['rows'][1:3]:
         assert r['nn']['near_copies'] == 0
     png = cv2.imread(str(tmp_path / 'compare_Faces_1650.png'))
-    assert png.shape == (C.LABEL_HEIGHT + panel_size(5), 3 * panel_size(5), 3)  # 24 tiles: 5 x 5
+    assert png.shape == (pictures.LABEL_HEIGHT + panel_size(5), 3 * panel_size(5), 3)  # 24 tiles: 5 x 5
     assert 'Faces_1720.png' in capsys.readouterr().out

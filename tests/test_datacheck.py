@@ -94,9 +94,9 @@ def test_describe_resize_follows_resize_image():
                                               (w, h) != (64, 64)), (w, h, rule, text)
 
 
-def test_runs_as_a_module(tmp_path):
+def test_runs_as_a_part_of_python_m_gan(tmp_path):
     faces(tmp_path / 'data', 2)
-    r = subprocess.run([sys.executable, '-m', 'gan.datacheck', str(tmp_path / 'data')], cwd=ROOT,
+    r = subprocess.run([sys.executable, '-m', 'gan', 'datacheck', str(tmp_path / 'data')], cwd=ROOT,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                        timeout=120)
     assert r.returncode == 0 and r.stderr == '' and '2 readable' in r.stdout

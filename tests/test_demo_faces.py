@@ -1,15 +1,19 @@
 """Tests for the procedural demo faces and the data/demo set built from them."""
 
 import os
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from gan import demo_faces
-from gan.demo_faces import main, make_face, make_faces
+from conftest import ROOT
 
-DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "demo")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import demo_faces  # noqa: E402  (scripts/demo_faces.py: a tool beside the package)
+from demo_faces import main, make_face, make_faces  # noqa: E402
+
+DEMO_DIR = os.path.join(ROOT, "data", "demo")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +81,7 @@ def test_committed_demo_set_matches_the_generator():
         got = read_rgb(os.path.join(DEMO_DIR, name))
         assert np.array_equal(got, expected[i]), (
             "%s differs from make_faces(300, seed=0)[%d]; regenerate with "
-            "`python -m gan.demo_faces --out data/demo --count 300 --seed 0 --force`" % (name, i))
+            "`python scripts/demo_faces.py --out data/demo --count 300 --seed 0 --force`" % (name, i))
 
 
 def test_committed_demo_set_is_small():

@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from gan.imagesets import load_image_set, make_grid, split_grid, subsample
+from gan.eval.imagesets import load_image_set, subsample
+from gan.grids import make_grid, split_grid
 
 SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
 REFERENCE = SHARED / 'fixtures' / 'gan_animation_reference'

@@ -1,6 +1,8 @@
-"""The package's imports point one way: each module of gan/ imports only modules of lower layers,
-so the import graph has no cycle; imports sit at the top of a module unless a heavy one is kept
-lazy on purpose. Read from the source with ast (nothing is imported), except the last test."""
+"""The package's imports point one way: the training core, evaluation (gan/eval/) and the
+equal-compute study (gan/study/) are packages by job, stacked in that order, and within them each
+module imports only modules of lower layers, so the import graph has no cycle; imports sit at the
+top of a module unless a heavy one is kept lazy on purpose. Read from the source with ast
+(nothing is imported), except the last test."""
 import ast
 import os
 import subprocess
@@ -10,22 +12,40 @@ from conftest import ROOT
 
 PACKAGE = os.path.join(ROOT, 'gan')
 
-# The layers, bottom to top (docs/architecture.md explains them). A module may import modules of
-# the layers below its own, never of its own layer or above.
-LAYERS = [
-    ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism', 'allocator']),
-    ('parts', ['backend', 'networks', 'kernels', 'optim', 'toy', 'metrics', 'data', 'io',
-               'references']),
-    ('mechanisms', ['recipes', 'unroll', 'fused', 'imagesets', 'hooks', 'budget']),
-    ('schemes', ['schemes']),
-    ('model', ['gan']),
-    ('measures', ['flops']),
-    ('commands', ['cli', 'compare', 'datacheck', 'demo_faces']),
-    ('scores', ['scoreboard']),
-    ('studies', ['studies']),
-    ('package', ['__init__']),
+# The packages bottom to top, each with its layers bottom to top (docs/architecture.md explains
+# them). Modules of a subpackage are named with it ('eval.metrics'); the core's have no prefix.
+# A module may import modules of the layers below its own (in this order, across packages),
+# never of its own layer or above: a package imports nothing from the packages above it.
+PACKAGES = [
+    ('core', [
+        ('primitives', ['config', 'batches', 'files', 'grids', 'loop', 'determinism',
+                        'allocator']),
+        ('parts', ['backend', 'networks', 'kernels', 'optim', 'data', 'io']),
+        ('mechanisms', ['recipes', 'unroll', 'fused', 'hooks']),
+        ('schemes', ['schemes']),
+        ('model', ['gan']),
+        ('commands', ['cli', 'datacheck']),
+        ('package', ['__init__', '__main__']),
+    ]),
+    ('eval', [
+        ('measures', ['eval.metrics', 'eval.references', 'eval.imagesets', 'eval.pictures']),
+        ('sets and scores', ['eval.sets', 'eval.scores']),
+        ('timeline', ['eval.timeline']),
+        ('command', ['eval.cli']),
+        ('package', ['eval.__init__']),
+    ]),
+    ('study', [
+        ('parts', ['study.queue', 'study.flops']),
+        ('scores', ['study.scoreboard']),
+        ('commands', ['study.cli']),
+        ('package', ['study.__init__']),
+    ]),
 ]
+LAYERS = [('%s: %s' % (package, layer), modules)
+          for package, layers in PACKAGES for layer, modules in layers]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
+PACKAGE_OF = {module: i for i, (_, layers) in enumerate(PACKAGES)
+              for _, modules in layers for module in modules}
 
 # Third-party modules that take long to load or print on import: a module the CLI loads for
 # --help may import them only inside the functions that use them.
@@ -36,28 +56,63 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
 def _modules():
-    return sorted(name[:-3] for name in os.listdir(PACKAGE) if name.endswith('.py'))
+    """Every module under gan/, subpackages included, by its name in LAYERS."""
+    found = []
+    for folder, dirs, files in os.walk(PACKAGE):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        prefix = os.path.relpath(folder, PACKAGE).replace(os.sep, '.')
+        found += [name[:-3] if prefix == '.' else '%s.%s' % (prefix, name[:-3])
+                  for name in files if name.endswith('.py')]
+    return sorted(found)
+
+
+def _path(module):
+    return os.path.join(PACKAGE, *module.split('.')) + '.py'
+
+
+def _resolve(parts):
+    """The module that an import of the dotted package path `parts` loads: a module, else the
+    package's __init__, else None (a name inside a module)."""
+    name = '.'.join(parts)
+    if os.path.isfile(_path(name or '__init__')):
+        return name or '__init__'
+    init = '.'.join(parts + ['__init__'])
+    return init if os.path.isfile(_path(init)) else None
 
 
 def _imports(module):
-    """[(imported name, at_top)] of a module: package modules by their short name ('io'),
-    others by their top-level package ('keras'); at_top is False inside a function."""
-    with open(os.path.join(PACKAGE, module + '.py')) as f:
+    """[(imported name, at_top)] of a module: package modules by their name in LAYERS
+    ('eval.metrics'), others by their top-level package ('keras'); at_top is False inside a
+    function."""
+    with open(_path(module)) as f:
         tree = ast.parse(f.read())
+    here = module.split('.')[:-1]               # the package the module is in ([] for the core)
     found = []
+
+    def package_targets(base, names):
+        targets = []
+        for alias in names:                     # from X import a: module X.a, or a name of X
+            targets.append(_resolve(base + [alias.name]) or _resolve(base))
+        return targets
 
     def visit(node, in_function):
         for child in ast.iter_child_nodes(node):
             inner = in_function or isinstance(child, FUNCTIONS)
             if isinstance(child, ast.Import):
-                found.extend((alias.name.split('.')[0], not in_function) for alias in child.names)
+                for alias in child.names:
+                    parts = alias.name.split('.')
+                    if parts[0] == 'gan':
+                        found.append((_resolve(parts[1:]), not in_function))
+                    else:
+                        found.append((parts[0], not in_function))
             elif isinstance(child, ast.ImportFrom):
-                if child.level == 0:
-                    found.append((child.module.split('.')[0], not in_function))
-                elif child.module:                              # from .x import y
-                    found.append((child.module.split('.')[0], not in_function))
-                else:                                           # from . import x, y
-                    found.extend((alias.name, not in_function) for alias in child.names)
+                parts = child.module.split('.') if child.module else []
+                if child.level == 0 and parts[0] != 'gan':
+                    found.append((parts[0], not in_function))
+                else:
+                    base = parts[1:] if child.level == 0 else \
+                        here[:len(here) - (child.level - 1)] + parts
+                    found.extend((t, not in_function) for t in package_targets(base, child.names))
             visit(child, inner)
     visit(tree, False)
     return found
@@ -85,9 +140,27 @@ def test_every_module_has_a_layer():
     assert sorted(LAYER_OF) == _modules(), 'place new modules in LAYERS (and docs/architecture.md)'
 
 
+def test_the_reader_resolves_relative_imports_of_subpackages():
+    """What the checks below rest on: imports of both forms, at both depths, found."""
+    assert _package_imports('eval.imagesets') == {'data', 'grids'}
+    assert {'eval.metrics', 'eval.references', 'backend', 'io'} <= \
+        _package_imports('eval.cli') | _package_imports('eval.sets') | \
+        _package_imports('eval.scores')
+    assert {'study.queue', 'eval.scores', 'eval.sets', 'io'} <= _package_imports('study.scoreboard')
+    assert {'config', 'gan'} <= _package_imports('__init__')
+
+
 def test_modules_import_only_from_lower_layers():
     wrong = ['%s (%s) imports %s (%s)' % (m, LAYERS[LAYER_OF[m]][0], d, LAYERS[LAYER_OF[d]][0])
              for m in _modules() for d in sorted(_package_imports(m)) if LAYER_OF[d] >= LAYER_OF[m]]
+    assert not wrong, wrong
+
+
+def test_the_core_imports_nothing_from_eval_or_study_and_eval_nothing_from_study():
+    wrong = ['%s (%s) imports %s (%s)' % (m, PACKAGES[PACKAGE_OF[m]][0], d,
+                                          PACKAGES[PACKAGE_OF[d]][0])
+             for m in _modules() for d in sorted(_package_imports(m))
+             if PACKAGE_OF[d] > PACKAGE_OF[m]]
     assert not wrong, wrong
 
 
@@ -127,12 +200,16 @@ def test_networks_import_nothing_from_the_package():
     assert _package_imports('networks') == set()
 
 
+COMMANDS = ('__init__', '__main__', 'cli', 'datacheck', 'eval.cli', 'study.cli')
+
+
 def test_the_command_lines_load_no_heavy_library():
     """What --help and --dry-run load: read from the source, then checked in a fresh process."""
-    for m in ('__init__', 'cli', 'compare'):
+    for m in COMMANDS:
         assert not _is_heavy(m), m
-    code = ('import sys, gan.cli, gan.compare; '
-            'print(sorted(set(m.split(".")[0] for m in sys.modules) & set(%r)))' % (HEAVY,))
+    modules = ', '.join('gan.' + m for m in COMMANDS if m != '__init__')
+    code = ('import sys, %s; print(sorted(set(m.split(".")[0] for m in sys.modules) & set(%r)))'
+            % (modules, HEAVY))
     r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     assert r.returncode == 0, r.stderr

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from gan import metrics as M
+from gan.eval import metrics as M
 
 
 def synthetic(n, seed):

@@ -24,7 +24,8 @@ def weights_file():
 
 
 def test_pretrained_generator_loads_and_samples_diverse_faces(fresh_session):
-    from gan import GAN, metrics
+    from gan import GAN
+    from gan.eval import metrics
     path = weights_file()
     assert os.path.getsize(path) <= 6 * 2 ** 20
     gan = GAN.load_model(PRETRAINED)

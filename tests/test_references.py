@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from conftest import SHARED
-from gan import compare as C
-from gan import references as R
+from gan.eval import cli
+from gan.eval import references as R
 from gan.config import PRESETS, UserError
 from gan.grids import split_padded_grid
 
@@ -315,7 +315,7 @@ def test_a_local_copy_is_cut_by_its_entrys_layout(entry, tmp_path):
 
 # -- compare.py ---------------------------------------------------------------------------------
 def test_list_references(capsys):
-    assert C.main(['--list-references']) == 0
+    assert cli.main(['--list-references']) == 0
     out = capsys.readouterr().out
     for r in R.catalogue():
         assert r.name in out
@@ -331,7 +331,7 @@ def test_compare_takes_reference_names(server, entry, tmp_path, capsys):
         cv2.imwrite(str(real / ('%02d.png' % i)), img.astype(np.uint8))
     np.save(str(tmp_path / 'ours.npy'), t[:16])
     out = tmp_path / 'out'
-    assert C.main([str(tmp_path / 'ours.npy'), '--reference', 'test:1', '--real', str(real),
+    assert cli.main([str(tmp_path / 'ours.npy'), '--reference', 'test:1', '--real', str(real),
                    '--n', '16', '--out', str(out)]) == 0
     stdout = capsys.readouterr().out
     assert 'test:1 (someone/project out/grid 1.png, epoch 1)' in stdout
@@ -342,7 +342,7 @@ def test_compare_takes_reference_names(server, entry, tmp_path, capsys):
 
 def test_compare_offline_names_the_url_and_the_path(tmp_path, capsys):
     (tmp_path / 'real').mkdir()
-    assert C.main(['original:1650', '--reference', 'original:1720', '--real',
+    assert cli.main(['original:1650', '--reference', 'original:1720', '--real',
                    str(tmp_path / 'real'), '--out', str(tmp_path / 'out')]) == 1
     err = capsys.readouterr().err
     ref = R.get('original:1650')
@@ -351,5 +351,5 @@ def test_compare_offline_names_the_url_and_the_path(tmp_path, capsys):
 
 
 def test_compare_unknown_reference_name(tmp_path, capsys):
-    assert C.main(['original:1', '--real', str(tmp_path)]) == 1
+    assert cli.main(['original:1', '--real', str(tmp_path)]) == 1
     assert "unknown reference 'original:1'" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import os
 import signal
 
 from gan import GAN, backend, cli, hooks, io
-from gan.imagesets import GRID_GAP, GRID_MARGIN
+from gan.grids import GRID_GAP, GRID_MARGIN
 from gan.loop import Hook
 from test_resume import STEPS, TINY, train
 

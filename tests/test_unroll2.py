@@ -1,12 +1,19 @@
 """Second-order unrolling: the unrolled graph matches Keras' own D updates, its generator gradient
 differs from the first-order one exactly when k > 0, and a step neither grows the graph nor moves
 D past its first round."""
+import os
+import sys
+
 import numpy as np
 import pytest
 
-from gan import GAN, Config, backend, toy
+from conftest import ROOT
+from gan import GAN, Config, backend
 from gan.gan import second_order_step
 from gan.unroll import SecondOrderUnroll, UnsupportedLayer, draw_batches, functional_forward
+
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
+import toy  # noqa: E402  (bench/toy.py)
 
 pytestmark = pytest.mark.slow   # numerics only: run on Python 3.7 in CI (see pytest.ini)
 

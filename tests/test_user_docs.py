@@ -5,7 +5,7 @@ import os
 import re
 
 from conftest import ROOT
-from gan.compare import run_name, timeline_title
+from gan.eval.pictures import run_name, timeline_title
 
 DOCS = ['README.md', 'data/README.md', 'docker/README.md'] + \
     sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'docs', '*.md')))
@@ -61,7 +61,7 @@ def test_the_patterns_catch_what_they_should():
                 'at /home/alice/runs/', '`../shared/fixtures`'):
         assert MACHINE.search(bad) or SHARED.search(bad), bad
     for good in ('~/datasets/anime-faces', '/workspace/data', 'save/1', '$HOME/.cache',
-                 'python -m gan.datacheck ~/datasets/anime-faces', 'shared the 2 cores'):
+                 'python -m gan datacheck ~/datasets/anime-faces', 'shared the 2 cores'):
         assert not (MACHINE.search(good) or SHARED.search(good)), good
 
 

@@ -8,9 +8,9 @@ import urllib.parse
 import urllib.request
 from typing import NamedTuple
 
-from .config import UserError
-from .files import atomic_write
-from .grids import split_grid, split_padded_grid
+from ..config import UserError
+from ..files import atomic_write
+from ..grids import split_grid, split_padded_grid
 
 # cv2 (through gan.grids) is imported only when tiles are cut: compare.py --help loads none.
 
@@ -402,8 +402,8 @@ def format_catalogue(cache=None):
               'animefaceswithgan-vX:E are the October 2023 runs the presets follow; the',
               '-dec2023 names are the December re-runs of v1-v3 with changed recipes.',
               'Each file is downloaded once from %s/<repository>/<commit>/<file>' % BASE_URL,
-              '(commits pinned in gan/references.py), checked against its SHA-256 on download and '
-              'on every use,',
+              '(commits pinned in gan/eval/references.py), checked against its SHA-256 on '
+              'download and on every use,',
               'and kept in %s (*: already there).' % os.path.join(cache or cache_dir(), 'references'),
               'The original and dcgan-yernat trained on Kaggle\'s %s, the others on' % SOUMIKRAKSHIT,
               '%s (data/README.md).' % SPLCHER]

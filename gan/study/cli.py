@@ -1,18 +1,21 @@
-"""`python budget.py`: train a list of presets to one compute budget (run) and score the runs."""
+"""The study's command lines: `python study.py` trains a list of presets to one compute budget
+(run) and scores the runs (score); `python -m gan flops` counts one step's FLOPs."""
 import argparse
+import json
 import os
 import sys
 
-from . import backend
-from .budget import PFLOP, run_queue
-from .cli import train_parser
-from .config import PRESETS, Config, UserError
+from .. import backend
+from ..cli import train_parser
+from ..config import PRESETS, Config, UserError, resolve
+from .flops import count_step_flops
+from .queue import PFLOP, run_queue
 from .scoreboard import score
 
 
 def parser():
     p = argparse.ArgumentParser(
-        prog='budget.py', description='Recipes on equal compute: train presets one after another '
+        prog='study.py', description='Recipes on equal compute: train presets one after another '
         'to the same FLOP budget (run), then score the runs (score).')
     sub = p.add_subparsers(dest='command')
     r = sub.add_parser('run', help='train each preset to the budget; rerun to continue the queue')
@@ -31,7 +34,7 @@ def parser():
     r.add_argument('--dry-run', action='store_true', help='print the plan and exit')
     s = sub.add_parser('score', help="score a queue's runs and the published grids against real faces")
     s.add_argument('queue', nargs='?', default=None,
-                   help='the --out folder of `budget.py run` (optional with --records)')
+                   help='the --out folder of `study.py run` (optional with --records)')
     s.add_argument('--real', required=True, help='folder of real faces (the data the runs trained on)')
     s.add_argument('--out', default=None, help='new folder for the results (default: QUEUE/score, '
                    'then score_2, ...)')
@@ -62,7 +65,7 @@ def recipe_changes(extra):
                if k != 'preset' and getattr(args, k, None) is not None}
     clash = sorted(set(changes) & set(QUEUE_SETS))
     if clash:
-        raise UserError('give %s as options of `budget.py run` (it sets them per run), not as '
+        raise UserError('give %s as options of `study.py run` (it sets them per run), not as '
                         'train.py flags' % ', '.join('--' + c.replace('_', '-') for c in clash))
     return changes
 
@@ -115,3 +118,25 @@ def _score(args, extra):
           faces=args.faces, published=args.published, records=args.records,
           log=lambda m: (print(m), sys.stdout.flush()))
     return 0
+
+
+def flops_main(argv=None):
+    """`python -m gan flops PRESET [--json]`: one step's FLOPs of a preset, by op type."""
+    p = argparse.ArgumentParser(prog='python -m gan flops', description=flops_main.__doc__)
+    p.add_argument('preset')
+    p.add_argument('--set', default='{}', metavar='JSON',
+                   help='options to change, as a JSON object of Config fields (e.g. {"arch": "tiny"})')
+    p.add_argument('--json', action='store_true', help='print one JSON line')
+    args = p.parse_args(argv)
+
+    def count():
+        total, by_type = count_step_flops(resolve(args.preset, **json.loads(args.set)))
+        if args.json:
+            print(json.dumps({'total': total, 'by_type': by_type}))
+        else:
+            for k, v in sorted(by_type.items(), key=lambda kv: -kv[1]):
+                print('%-28s %16d' % (k, v))
+            print('%-28s %16d  (%.4f TFLOP)' % ('total', total, total / 1e12))
+        return 0
+    return backend.run_command(count)
+

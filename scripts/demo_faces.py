@@ -600,7 +600,7 @@ def face_filename(i):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m gan.demo_faces",
+        prog="python scripts/demo_faces.py",
         description="Write procedural 64x64 anime-style faces as PNG files "
                     "(face_0000.png, face_0001.png, ...).")
     parser.add_argument("--out", default=os.path.join("data", "demo"),

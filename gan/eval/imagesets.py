@@ -3,10 +3,8 @@ import os
 
 import numpy as np
 
-from .data import load_images
-# make_grid, split_grid and the grid geometry live in gan.grids; gan.imagesets.split_grid and
-# gan.imagesets.make_grid stay valid import paths.
-from .grids import GRID_GAP, GRID_MARGIN, make_grid, split_grid  # noqa: F401
+from ..data import load_images
+from ..grids import split_grid
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
 

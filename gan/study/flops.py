@@ -1,13 +1,10 @@
 """Training FLOPs of a recipe's step, counted from the ops its TensorFlow graph executes."""
-import argparse
-import json
-
 import numpy as np
 
-from . import backend
-from .config import plan_epochs, resolve
-from .gan import GAN
-from .recipes import RealImages
+from .. import backend
+from ..config import plan_epochs
+from ..gan import GAN
+from ..recipes import RealImages
 
 # The yardstick (issue 24): the ops one training step runs, with TF's own kernels (--kernels
 # stock, never the re-expressions of gan/kernels.py) and the original's separate Keras calls
@@ -148,28 +145,3 @@ def count_step_flops(cfg, n_images=None, seed=0, warmup=1):
     counted = {k: v for k, v in by_type.items() if not k.startswith('uncounted:')}
     return sum(counted.values()), by_type
 
-
-def main(argv=None):
-    """`python -m gan.flops PRESET [--json]`: one step's FLOPs of a preset, by op type."""
-    p = argparse.ArgumentParser(prog='python -m gan.flops', description=main.__doc__)
-    p.add_argument('preset')
-    p.add_argument('--set', default='{}', metavar='JSON',
-                   help='options to change, as a JSON object of Config fields (e.g. {"arch": "tiny"})')
-    p.add_argument('--json', action='store_true', help='print one JSON line')
-    args = p.parse_args(argv)
-
-    def count():
-        total, by_type = count_step_flops(resolve(args.preset, **json.loads(args.set)))
-        if args.json:
-            print(json.dumps({'total': total, 'by_type': by_type}))
-        else:
-            for k, v in sorted(by_type.items(), key=lambda kv: -kv[1]):
-                print('%-28s %16d' % (k, v))
-            print('%-28s %16d  (%.4f TFLOP)' % ('total', total, total / 1e12))
-        return 0
-    return backend.run_command(count)
-
-
-if __name__ == '__main__':
-    import sys
-    sys.exit(main())

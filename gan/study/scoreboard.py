@@ -1,20 +1,21 @@
 """The equal-compute table: a queue's runs and the siblings' published grids scored against one
 real set, SWD against compute, and each recipe's faces at the budget beside its authors'."""
 import glob
-import hashlib
 import json
 import os
 
 import numpy as np
 
-from . import io, references
-from . import metrics as M
-from .budget import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
-                     recipe_slug)
-from .compare import (_diversity, _nn_dict, _swd_dict, _write_png, generate_from_checkpoint,
-                      load_real, side_by_side, split_real)
-from .config import PRESET_NOTES, UserError, resolve
-from .grids import make_grid
+from .. import io
+from ..config import PRESET_NOTES, UserError, resolve
+from ..eval import metrics as M
+from ..eval import references
+from ..eval.pictures import side_by_side, write_png
+from ..eval.scores import diversity, nn_dict, pixels_sha256, split_real, swd_dict
+from ..eval.sets import generate_from_checkpoint, load_real
+from ..grids import make_grid
+from .queue import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
+                    recipe_slug)
 
 SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
 RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from its queue (see save_records)
@@ -23,8 +24,8 @@ RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from it
 def score_set(images, real, seed=0):
     """SWD x1e3 per level and mean, MS-SSIM diversity, nearest-real distances of uint8 `images`
     against the real set `real`."""
-    return {'n': int(len(images)), 'swd': _swd_dict(M.swd(images, real, seed=seed)),
-            'ms_ssim': _diversity(images), 'nn': _nn_dict(M.nearest_neighbours(images, real))}
+    return {'n': int(len(images)), 'swd': swd_dict(M.swd(images, real, seed=seed)),
+            'ms_ssim': diversity(images), 'nn': nn_dict(M.nearest_neighbours(images, real))}
 
 
 class RealSet(object):
@@ -48,9 +49,7 @@ class RealSet(object):
         """What a record's scores depend on, independent of where the folder lies: set sizes,
         seed and a digest of the decoded pixels."""
         if self._digest is None:
-            h = hashlib.sha256(self.rest.tobytes())
-            h.update(self.held.tobytes())
-            self._digest = h.hexdigest()
+            self._digest = pixels_sha256(self.rest, self.held)
         return {'data': os.path.basename(os.path.normpath(self.folder)), 'n': self.n,
                 'real_n': self.real_n, 'seed': self.seed, 'pixels_sha256': self._digest}
 
@@ -66,7 +65,7 @@ class RealSet(object):
 def _read_queue(folder):
     path = os.path.join(folder, QUEUE_FILE)
     if not os.path.exists(path):
-        raise UserError('%s has no %s: give the --out folder of `budget.py run`' % (folder, QUEUE_FILE))
+        raise UserError('%s has no %s: give the --out folder of `study.py run`' % (folder, QUEUE_FILE))
     with open(path) as f:
         return json.load(f)
 
@@ -158,7 +157,7 @@ def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
         images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
                                              step=r['points'][-1]['step'])
         grid, side = _faces_grid(images)
-        _write_png(stem + '.png', grid)
+        write_png(stem + '.png', grid)
         kept = dict(r, real=real.identity(), faces={
             'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed})
         io.write_json(stem + RECORD_SUFFIX, kept)
@@ -180,7 +179,7 @@ def load_records(records_dir, real, log=print):
             last = r['points'][-1]['step']
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise UserError('%s is not a record (%s); remove it or make it again with '
-                            '`budget.py score --records`' % (path, e))
+                            '`study.py score --records`' % (path, e))
         if r.get('real') != want:
             log('skipped %s: scored against another real set (%s)' % (path, r.get('real')))
             continue

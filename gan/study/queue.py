@@ -11,9 +11,9 @@ import sys
 import time
 from typing import NamedTuple, Tuple
 
-from . import io
-from .config import UserError, epoch_length, resolve
-from .data import find_images
+from .. import io
+from ..config import UserError, epoch_length, resolve
+from ..data import find_images
 
 PFLOP = 1e15
 # The siblings' published epochs as real images seen by D: AnimeFacesWithGAN's epoch is one pass
@@ -21,7 +21,8 @@ PFLOP = 1e15
 # 10, 25, 50 (v4.x) and 10, 50, 100 (v1-v3). A run checkpoints where it passes these counts.
 SIBLING_EPOCH_IMAGES = 63565
 SIBLING_EPOCHS = (1, 5, 10, 25, 50, 100)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The checkout (gan/study/queue.py's third parent): its train.py, and gan on the counter's path.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def step_for_images(cfg, n_images, images):
 class Plan(NamedTuple):
     """One recipe's share of the budget."""
     preset: str
-    flops_per_step: float              # training FLOPs of one step (gan.flops)
+    flops_per_step: float              # training FLOPs of one step (gan.study.flops)
     steps: int                         # steps the budget buys (rounded up: at least the budget)
     fraction_steps: Tuple[int, ...]    # the steps at which each tenth (or --fractions) of it is spent
     image_steps: Tuple[Tuple[int, int], ...]   # (sibling epoch, the step D has seen its images)
@@ -92,12 +93,13 @@ def plan(cfg, n_images, flops_per_step, budget, fractions=10):
 # -- FLOPs per step, counted in a process of its own ----------------------------------------------
 
 def count_flops(preset, changes=None, python=None):
-    """FLOPs of one step of `preset` with `changes` (Config fields), counted by gan.flops with
-    TF's own kernels in a fresh process of `python` (its graph is freed after). oneDNN builds
-    count with their MKL rewrite off (TF_DISABLE_MKL), so both builds count the same ops."""
+    """FLOPs of one step of `preset` with `changes` (Config fields), counted by gan.study.flops
+    (`python -m gan flops`) with TF's own kernels in a fresh process of `python` (its graph is
+    freed after). oneDNN builds count with their MKL rewrite off (TF_DISABLE_MKL), so both
+    builds count the same ops."""
     env = dict(os.environ, TF_DISABLE_MKL='1', PYTHONPATH=os.pathsep.join(
         [ROOT] + ([os.environ['PYTHONPATH']] if os.environ.get('PYTHONPATH') else [])))
-    out = subprocess.run([python or sys.executable, '-m', 'gan.flops', preset, '--json',
+    out = subprocess.run([python or sys.executable, '-m', 'gan', 'flops', preset, '--json',
                           '--set', json.dumps(changes or {})],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True)
