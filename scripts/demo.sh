@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: a short CPU run on the bundled demo faces that visibly learns, then its timeline.
-# The demo's settings live here only (README's quick start quotes what they give).
+# The demo's settings live here only (docs/training.md says what it does, docs/findings/performance.md what it gives).
 # Usage: bash scripts/demo.sh [PYTHON [more train.py flags, which win over the demo's]]
 set -euo pipefail
 py="${1:-.venv37/bin/python}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The figures of docs/reproduction.md from a long run: our grids at the original's published steps
+# The figures of docs/findings/reproduction.md from a long run: our grids at the original's published steps
 # against its grids and real faces (drawn like the original, and with no drawing), the original's
 # grids alone, the timeline, a side-by-side picture.
 # Usage: bash scripts/reproduction.sh RUN [OUT [PYTHON]]    (OUT default: RUN/reproduction)

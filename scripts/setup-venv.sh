@@ -31,7 +31,7 @@ if ! py="$(find_python "$want")"; then
 Error: Python $want was not found (neither python$want on PATH nor a pyenv version $want.x).
 Install it, e.g. 'pyenv install $want' (or your system's python$want package with venv),
 then run this again. Without a local Python $want, use the Docker image instead:
-see README.md, section "Docker".
+see docker/README.md.
 MSG
   exit 1
 fi

@@ -1,5 +1,7 @@
-"""The user docs use paths a user has: `../shared` (our machines' data) only in the README's
-Development section, no absolute paths of our machines; figures' titles and files carry none."""
+"""The user docs: a short README, a manual under docs/ and the findings under docs/findings/; every
+link between them reaches its file and anchor; paths a user has: `../shared` (our machines' data)
+only in the README's Development section, no absolute paths of our machines; figures' titles and
+files carry none."""
 import glob
 import os
 import re
@@ -7,8 +9,17 @@ import re
 from conftest import ROOT
 from gan.eval.pictures import run_name, timeline_title
 
-DOCS = ['README.md', 'data/README.md', 'docker/README.md'] + \
-    sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'docs', '*.md')))
+DOCS = ['README.md', 'data/README.md', 'docker/README.md', 'save/README.md'] + \
+    sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'docs', '*.md'))) + \
+    sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'docs', 'findings', '*.md')))
+# The manual: how to use each part, no dated narrative. The findings: dated results.
+MANUAL = ['docs/training.md', 'docs/gan_animation.md', 'docs/presets.md', 'docs/compare.md',
+          'docs/study.md', 'docs/reproducibility.md', 'docs/benchmarks.md', 'docs/architecture.md']
+FINDINGS = ['docs/findings/reproduction.md', 'docs/findings/equal-compute.md',
+            'docs/findings/performance.md', 'docs/findings/mode-coverage.md']
+# Files that moved, for links in docs/presets.md (written from the preset files by the package
+# work of issue 35, not edited here): checked at the new place until that file names it.
+MOVED = {'docs/presets.md': {'docs/recipes.md': 'docs/findings/equal-compute.md'}}
 SHARED = re.compile(r'\.\./shared\b|\bshared/(?:data|fixtures|runs)\b')
 MACHINE = re.compile(r'(?<![\w.~$-])(?:/(?:work|root|tmp)/|/home/[^/\s`\'"]+/)')
 # Paths inside the Docker image, which every user of the image has: its HOME.
@@ -32,7 +43,39 @@ def _development_lines(lines):
 
 
 def test_the_docs_exist():
-    assert 'docs/compare.md' in DOCS and len(DOCS) > 5
+    missing = [name for name in MANUAL + FINDINGS if name not in DOCS]
+    assert not missing, missing
+
+
+def test_the_readme_is_short_and_its_test_command_is_the_one_ci_runs():
+    text = '\n'.join(_lines('README.md'))
+    assert len(text.encode('utf-8')) <= 8600, 'keep the README short: details go to docs/'
+    assert 'make test' in text and 'make venv' in text
+    assert 'make test' in '\n'.join(_lines('.ci/run'))
+    for name in MANUAL + FINDINGS:
+        assert '(%s)' % name in text or '(%s#' % name in text, 'README.md links to ' + name
+
+
+def test_the_manual_has_no_dates_and_each_finding_opens_with_its_results_and_command():
+    date = re.compile(r'\b20\d\d-\d\d-\d\d\b')
+    wrong = ['%s:%d: %s' % (name, i + 1, line.strip())
+             for name in ['README.md'] + MANUAL for i, line in enumerate(_lines(name))
+             if date.search(line)]
+    assert not wrong, 'dated figures belong in docs/findings/:\n' + '\n'.join(wrong)
+    for name in FINDINGS:
+        lines = _lines(name)
+        opening = lines[:next(i for i, line in enumerate(lines[1:], 1) if line.startswith('## '))]
+        assert any(line.startswith('| ') for line in opening), name + ': a table of its results first'
+        assert any(line.startswith('```') for line in opening), name + ': the command that remakes it'
+        assert any(date.search(line) for line in lines), name + ': when it was measured'
+
+
+def _links(name):
+    """(line number, target, anchor) of each relative link in a Markdown file; an anchor alone
+    (#x) targets the file itself."""
+    for i, line in enumerate(_lines(name)):
+        for target, anchor in re.findall(r'\]\((?!https?:|mailto:)([^)\s#]*)(?:#([^)\s]+))?\)', line):
+            yield i + 1, target, anchor
 
 
 def test_shared_folder_only_in_the_readme_development_section():
@@ -86,12 +129,23 @@ def _anchors(name):
     return found
 
 
+def _resolve(name, target):
+    path = os.path.normpath(os.path.join(os.path.dirname(name), target)) if target else name
+    return MOVED.get(name, {}).get(path, path)
+
+
+def test_links_between_docs_reach_their_files():
+    broken = ['%s:%d: %s' % (name, i, target) for name in DOCS for i, target, _ in _links(name)
+              if not os.path.exists(os.path.join(ROOT, _resolve(name, target)))]
+    assert not broken, 'links to files that do not exist:\n' + '\n'.join(broken)
+
+
 def test_links_between_docs_reach_their_anchors():
     broken = []
     for name in DOCS:
-        for i, line in enumerate(_lines(name)):
-            for target, anchor in re.findall(r'\]\(([\w./-]*\.md)#([\w.-]+)\)', line):
-                path = os.path.normpath(os.path.join(os.path.dirname(name), target))
-                if os.path.exists(os.path.join(ROOT, path)) and anchor not in _anchors(path):
-                    broken.append('%s:%d: %s#%s' % (name, i + 1, target, anchor))
+        for i, target, anchor in _links(name):
+            path = _resolve(name, target)
+            if anchor and path.endswith('.md') and os.path.exists(os.path.join(ROOT, path)) \
+                    and anchor not in _anchors(path):
+                broken.append('%s:%d: %s#%s' % (name, i, target, anchor))
     assert not broken, 'links to anchors that do not exist:\n' + '\n'.join(broken)
