@@ -305,7 +305,7 @@ def preset_values(preset):
                     'file, PATH.json' % (preset, ', '.join(PRESETS)))
 
 
-def preset_table(results='recipes.md'):
+def preset_table(results='findings/equal-compute.md'):
     """The table of presets in docs/presets.md, one row per file (a test keeps the two in step);
     `results`: the page, beside it, whose anchor #NAME (dots dropped) holds each preset's run."""
     rows = ['| preset | based on | source project | what is distinctive | run it | on equal compute |',

@@ -53,9 +53,11 @@ def test_plan_buys_at_least_the_budget_and_checkpoints_at_its_tenths_and_the_sib
     assert p.fraction_steps[0] == 303               # 0.1 PFLOP / 0.3305 TFLOP = 302.6
     assert list(p.fraction_steps) == sorted(p.fraction_steps)
     # epoch 1 of the siblings' set (63,565 images) is 3 passes of 20,673 (486 steps) and 13 more
-    # batches; epoch 5 (317,825) also falls inside the budget, epoch 10 does not
-    assert dict(p.image_steps) == {1: 499, 5: Q.step_for_images(cfg, 20673, 317825)}
-    assert set(p.milestones) == set(p.fraction_steps) | {499, dict(p.image_steps)[5]}
+    # batches; epochs 2-6 also fall inside the budget (their published grids: 1-10, 15, ...), 7 not
+    assert Q.SIBLING_EPOCHS == tuple(range(1, 11)) + (15, 20, 25, 30, 40, 50)
+    want = {e: Q.step_for_images(cfg, 20673, e * 63565) for e in range(1, 7)}
+    assert want[1] == 499 and dict(p.image_steps) == want
+    assert set(p.milestones) == set(p.fraction_steps) | set(want.values())
     assert p.images == Q.images_seen(cfg, 20673, 3026)
 
 
@@ -318,3 +320,14 @@ def test_queue_flags_that_it_sets_itself_are_refused(tmp_path):
                        env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     assert r.returncode == 1 and 'unknown nope' in r.stderr
+
+
+def test_a_run_is_shown_beside_the_october_grid_of_the_epoch_it_reached():
+    from gan.study.scoreboard import matched_reference
+    epoch = Q.SIBLING_EPOCH_IMAGES
+    assert matched_reference('animefaceswithgan-v1', int(6.1 * epoch)).name == 'animefaceswithgan-v1:6'
+    assert matched_reference('animefaceswithgan-v1', 1000).name == 'animefaceswithgan-v1:1'   # its first
+    assert matched_reference('animefaceswithgan-v4.3', 12 * epoch).name == 'animefaceswithgan-v4.3:10'
+    assert matched_reference('animefaceswithgan-v3', 45 * epoch).commit.startswith('1b49d6d')
+    assert matched_reference('ganime', 1).name == 'ganime:final'
+    assert matched_reference('animefacesgan', 1) is None                                   # none published

@@ -541,8 +541,7 @@ def test_summed_scheme_one_d_update_with_batch_statistics_per_pass():
 @pytest.mark.slow
 def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     """v4.1 and v4.2 build exactly v3's graph (same arch, D gated, G not); only the threshold
-    (and the length: 50 epochs, not 100) differs, which the step reads from the config, so they
-    run on v3's GAN with their own config."""
+    differs, which the step reads from the config, so they run on v3's GAN with their own config."""
     gan = preset_gan('animefaceswithgan-v3')
     assert gan.config.arch == 'animefaceswithgan_leaky'
     logs = _one_step('animefaceswithgan-v3')
@@ -742,13 +741,13 @@ def test_noise_needs_a_noise_layer():
 # -- presets as files: gan/presets/NAME.json -----------------------------------------------------
 
 # The recipes as docs/presets.md states them (its tables of presets and values, and "The networks"),
-# written out by hand as overrides of Config's defaults (the GAN_animation recipe, docs/recipe.md).
+# written out by hand as overrides of Config's defaults (the GAN_animation recipe, docs/gan_animation.md).
 _AFWG = dict(arch='animefaceswithgan', init='torch', latent_dim=128, batch_size=128,
              resize='short-side-crop', scheme='alternating-summed', loss='torch-bce', unroll_steps=0,
              lr=2e-4, beta_1=0.5, beta_2=0.999, adam_epsilon=1e-8, label_smoothing=0.0,
-             flip_prob=0.0, sampling='passes', data_epochs=100, sample_epochs=1,
+             flip_prob=0.0, sampling='passes', data_epochs=50, sample_epochs=1,
              checkpoint_epochs=5, grid_size=8)
-_AFWG_V4 = dict(_AFWG, arch='animefaceswithgan_leaky', data_epochs=50)
+_AFWG_V4 = dict(_AFWG, arch='animefaceswithgan_leaky')
 DOCUMENTED = {
     'gan_animation': {},
     'ganime': dict(arch='ganime', latent_dim=100, batch_size=64, unroll_steps=0, lr=1e-5, g_lr=5e-6,

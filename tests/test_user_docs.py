@@ -17,9 +17,6 @@ MANUAL = ['docs/training.md', 'docs/gan_animation.md', 'docs/presets.md', 'docs/
           'docs/study.md', 'docs/reproducibility.md', 'docs/benchmarks.md', 'docs/architecture.md']
 FINDINGS = ['docs/findings/reproduction.md', 'docs/findings/equal-compute.md',
             'docs/findings/performance.md', 'docs/findings/mode-coverage.md']
-# Files that moved, for links in docs/presets.md (written from the preset files by the package
-# work of issue 35, not edited here): checked at the new place until that file names it.
-MOVED = {'docs/presets.md': {'docs/recipes.md': 'docs/findings/equal-compute.md'}}
 SHARED = re.compile(r'\.\./shared\b|\bshared/(?:data|fixtures|runs)\b')
 MACHINE = re.compile(r'(?<![\w.~$-])(?:/(?:work|root|tmp)/|/home/[^/\s`\'"]+/)')
 # Paths inside the Docker image, which every user of the image has: its HOME.
@@ -130,8 +127,7 @@ def _anchors(name):
 
 
 def _resolve(name, target):
-    path = os.path.normpath(os.path.join(os.path.dirname(name), target)) if target else name
-    return MOVED.get(name, {}).get(path, path)
+    return os.path.normpath(os.path.join(os.path.dirname(name), target)) if target else name
 
 
 def test_links_between_docs_reach_their_files():

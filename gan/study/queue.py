@@ -14,13 +14,16 @@ from typing import NamedTuple, Tuple
 from .. import io
 from ..config import UserError, epoch_length, resolve
 from ..data import find_images
+from ..eval import references
 
 PFLOP = 1e15
 # The siblings' published epochs as real images seen by D: AnimeFacesWithGAN's epoch is one pass
-# over splcher's set (63,565 crops, batch 128: 497 batches); it published grids at epochs 1, 5,
-# 10, 25, 50 (v4.x) and 10, 50, 100 (v1-v3). A run checkpoints where it passes these counts.
+# over splcher's set (63,565 crops, batch 128: 497 batches). A run checkpoints where it passes the
+# epochs the catalogue has grids of for the runs the presets follow (October 2023: 1-10, 15, 20,
+# 25, 30, 40, 50), so that each can be compared with the grid of its matched epoch.
 SIBLING_EPOCH_IMAGES = 63565
-SIBLING_EPOCHS = (1, 5, 10, 25, 50, 100)
+SIBLING_EPOCHS = tuple(sorted({int(r.name.split(':')[1]) for r in references.catalogue()
+                               if (r.preset or '').startswith('animefaceswithgan')}))
 # The checkout (gan/study/queue.py's third parent): its train.py, and gan on the counter's path.
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
