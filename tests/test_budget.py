@@ -23,7 +23,7 @@ DEMO = os.path.join(ROOT, 'data', 'demo')        # 300 faces
 
 def test_real_images_per_step_follow_each_scheme():
     assert Q.real_images_per_step(resolve('gan_animation')) == 128 * 11
-    assert Q.real_images_per_step(resolve('ganime')) == 32
+    assert Q.real_images_per_step(resolve('ganime')) == 64            # halves of its batch of 128
     assert Q.real_images_per_step(resolve('animefaceswithgan-v4.3')) == 128
     assert Q.real_images_per_step(resolve('dcgan-yernat')) == 100
 

@@ -643,22 +643,22 @@ def test_torch_bce_matches_pytorch_on_saturated_outputs():
 def test_epochs_convert_to_steps_in_one_place():
     cfg = resolve('ganime')
     assert cfg.steps_per_epoch == 0
-    planned = plan_epochs(cfg, 1000)                       # int(1000 / 64) = 15 steps an epoch
-    assert planned.steps_per_epoch == 15 and planned.steps == 300 * 15
-    assert planned.checkpoint_interval == 10 * 15 and planned.sample_interval == 15
+    planned = plan_epochs(cfg, 1000)                       # int(1000 / 128) = 7 steps an epoch
+    assert planned.steps_per_epoch == 7 and planned.steps == 300 * 7
+    assert planned.checkpoint_interval == 10 * 7 and planned.sample_interval == 7
     assert plan_epochs(planned, 5) == planned              # planned once (a resumed run keeps it)
     passes = plan_epochs(resolve('dcgan-yernat'), 1001)    # full passes: ceil(1001 / 100)
     assert passes.steps_per_epoch == 11 and passes.steps == 500 * 11
     own = plan_epochs(resolve('ganime', steps=7), 1000)    # an explicit --steps wins
-    assert own.steps == 7 and own.data_epochs == 0 and own.steps_per_epoch == 15
+    assert own.steps == 7 and own.data_epochs == 0 and own.steps_per_epoch == 7
     assert resolve('ganime', steps_per_epoch=4).steps == 1200
     assert resolve('ganime', data_epochs=2, steps_per_epoch=4).steps == 8
     assert plan_epochs(Config(), 1000) == Config()        # the default counts steps only
-    assert epoch_of(planned, 1) == 0 and epoch_of(planned, 15) == 0 and epoch_of(planned, 16) == 1
+    assert epoch_of(planned, 1) == 0 and epoch_of(planned, 7) == 0 and epoch_of(planned, 8) == 1
     with pytest.raises(UserError):
         resolve('ganime', steps=7, data_epochs=3)
     with pytest.raises(UserError):
-        plan_epochs(cfg, 63)                               # no full batch of 64
+        plan_epochs(cfg, 127)                              # no full batch of 128
 
 
 def test_full_passes_cover_every_image_once_per_epoch():
@@ -750,11 +750,11 @@ _AFWG = dict(arch='animefaceswithgan', init='torch', latent_dim=128, batch_size=
 _AFWG_V4 = dict(_AFWG, arch='animefaceswithgan_leaky')
 DOCUMENTED = {
     'gan_animation': {},
-    'ganime': dict(arch='ganime', latent_dim=100, batch_size=64, unroll_steps=0, lr=1e-5, g_lr=5e-6,
+    'ganime': dict(arch='ganime', latent_dim=100, batch_size=128, unroll_steps=0, lr=1e-5, g_lr=5e-6,
                    beta_1=0.9, beta_2=0.999, adam_epsilon=1e-7, label_smoothing=0.0, flip_prob=0.0,
                    target_noise=0.05, g_extra_threshold=3.0, noise_sigma=0.75, noise_decay=0.02,
                    noise_floor=1e-6, sampling='replacement', data_epochs=300, checkpoint_epochs=10,
-                   sample_epochs=1),
+                   sample_epochs=1, d_head_dropout=0.4, adam_reset='epoch', frozen_d_bn='moving'),
     'dcgan-yernat': dict(arch='dcgan_yernat', pixel_min=0.0, latent_dim=100, batch_size=100,
                          scheme='simultaneous', loss='log', unroll_steps=0, lr=1e-4, beta_1=0.5,
                          beta_2=0.999, adam_epsilon=1e-7, label_smoothing=0.0, flip_prob=0.0,
@@ -776,7 +776,9 @@ NOTES = {
     'gan_animation': ('GAN_animation', 'unrolled D (10 extra rounds, restored after the G update), '
                       'smoothing 0.2 + 5% flips, batch 256, 30,000 steps (the default)'),
     'ganime': ('Henvezz95/GANime', 'instance noise 0.75 - 0.02/epoch on D, per-batch smoothing '
-               'U(0, 0.05), D lr 1e-5 / G lr 5e-6, extra G step when g_loss > 3, 300 epochs'),
+               'U(0, 0.05), D lr 1e-5 / G lr 5e-6, extra G step when g_loss > 3, batch 128, D head '
+               'dropout 0.4, Adam moments fresh each epoch, frozen D on moving BatchNorm statistics '
+               "in G's update (its published run on TF 2), 300 epochs"),
     'dcgan-yernat': ('yernat-assylbekov/Anime-Faces-with-DCGAN', 'data in [0, 1] (sigmoid G), '
                      'simultaneous G/D updates on -log losses, batch 100, 500 epochs'),
     'animefacesgan': ('bijmuj/AnimeFacesGAN', 'simultaneous G/D updates on -log losses, bilinear '
