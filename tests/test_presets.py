@@ -110,9 +110,9 @@ def _specs():
     d = [('GaussianNoise', {})]
     for f in (64, 128, 256, 512):
         d += [_conv('Conv2D', f, 3, 2, 'same'), _bn(0.85), _lrelu(0.1)]
-    d += [('Flatten', {}), ('Dropout', {'rate': 0.5}), ('Dense', {'units': 192}), _lrelu(0.1),
+    d += [('Flatten', {}), ('Dropout', {'rate': 0.4}), ('Dense', {'units': 192}), _lrelu(0.1),
           ('Dropout', {'rate': 0.2}), ('Dense', {'units': 1, 'activation': 'sigmoid'})]
-    s['ganime'] = ('ganime', g, d, 7858115, 3128065)
+    s['ganime'] = ('ganime', g, d, 7858115, 3128065)       # head dropout 0.4: the published run's
 
     g = [('Dense', {'units': 4096}), _lrelu(0.3), _bn(), ('Reshape', {'target_shape': (4, 4, 256)})]
     for f in (128, 64, 32):
@@ -550,7 +550,7 @@ def test_animefaceswithgan_v3_v4_1_v4_2_one_step():
     for name in ('animefaceswithgan-v4.1', 'animefaceswithgan-v4.2'):
         cfg = resolve(name, batch_size=BATCH, seed=1)
         differs = [k for k in Config._fields if getattr(cfg, k) != getattr(v3, k)]
-        assert differs == ['preset', 'd_threshold', 'data_epochs']
+        assert differs == ['preset', 'd_threshold']
         _one_step(name, gan)
     _graph_does_not_grow(gan)
 
