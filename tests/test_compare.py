@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, assert_quiet_exit
+from conftest import ROOT, SHARED, assert_quiet_exit
 from gan.config import UserError
 from gan.eval import cli, pictures, scores
 from gan.eval import metrics as M
@@ -238,6 +238,8 @@ def test_small_real_folder_is_used_whole_with_a_note(sets_on_disk, capsys):
     (['{d}/ours.npy', '--reference', '{d}/noise.png'], ['--reference', 'noise.png', 'grid']),
     (['{d}/ours.npy', '--real', '{d}/empty'], ['--real', 'empty', 'no .jpg']),
     (['{d}/ours.npy', '--step', '5'], ['--step', 'image set']),
+    (['{d}/ours.npy', '--bn-batch', '4'], ['--bn-batch', 'image set']),
+    (['{d}/ours.npy', '--bn-batch', '-1'], ['--bn-batch', 'batch size']),
     (['{d}/ours.npy', '--timeline'], ['--timeline', 'run folder']),
     (['{d}/ours.npy', '--n', '1'], ['--n', 'at least 2']),
     (['{d}/ours.npy', '--real-n', '1'], ['--real-n']),
@@ -332,6 +334,33 @@ def test_end_to_end_train_then_compare_with_timeline(tmp_path):
     assert cv2.imread(str(out / 'timeline.png')) is not None
     png = cv2.imread(str(out / 'compare_2.png'))
     assert png.shape == (pictures.LABEL_HEIGHT + panel_size(5), 2 * panel_size(5), 3)   # 24 real: 5 x 5
+
+    # The authors' sampling: BatchNorm on each batch of K latents' own statistics, drawn in whole
+    # batches (6 faces from batches of 4: the second batch's first two), said in the label.
+    grid = os.path.join(SHARED, 'fixtures', 'siblings_reference', 'animefaceswithgan-oct2023', 'v1',
+                        'epoch_0006.png')            # the published grid, when ../shared is here
+    r = run(['compare.py', str(run_dir), '--real', demo, '--n', '6', '--real-n', '24',
+             '--bn-batch', '4', '--out', str(tmp_path / 'bn')]
+            + (['--reference', grid] if os.path.exists(grid) else []))
+    assert r.returncode == 0, r.stderr[-3000:]
+    doc = json.loads((tmp_path / 'bn' / 'compare_2.json').read_text())
+    assert doc['bn_batch'] == 4 and 'each batch of 4 latents' in doc['sets']['ours']['label']
+    if os.path.exists(grid):                                 # drawn on 64, ours on 4: said
+        assert 'note: animefaceswithgan-v1:6 was drawn with BatchNorm on each batch of 64' in r.stdout
+    from gan import backend
+    from gan.eval.sets import generate_from_checkpoint
+    from gan.gan import GAN
+    import keras.backend as K
+    drawn, step = generate_from_checkpoint(str(run_dir), n=6, seed=0, bn_batch=4)
+    moving, _ = generate_from_checkpoint(str(run_dir), n=6, seed=0)
+    backend.setup(0)
+    gan = GAN.load_model(str(run_dir), compile=False)
+    z = gan.latents(8, seed=0)
+    whole = [gan.generate(z[:4], batchnorm='batch'), gan.generate(z[4:], batchnorm='batch')]
+    K.clear_session()
+    assert step == 2 and drawn.shape == (6, 64, 64, 3)
+    np.testing.assert_array_equal(drawn, np.concatenate(whole)[:6])
+    assert not np.array_equal(drawn, moving)                # the statistics matter
 
     # Sparse retention: only the step-1 checkpoint left; --step picks it, a missing step is an error.
     for name in os.listdir(str(run_dir / 'weight')):

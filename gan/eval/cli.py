@@ -11,8 +11,8 @@ from . import references
 from .imagesets import subsample
 from .pictures import GIF_MAX_FRAMES, side_by_side, unique_paths, write_png
 from .scores import compare_sets, format_table, split_real
-from .sets import (DEFAULT_N, generate_from_checkpoint, is_checkpoint, load_real, load_set,
-                   load_undrawn, resolve_step)
+from .sets import (DEFAULT_N, bn_label, generate_from_checkpoint, is_checkpoint, load_real,
+                   load_set, load_undrawn, resolve_step)
 from .timeline import timeline
 
 # cv2, PIL, matplotlib and Keras are imported inside the functions that use them: compare.py
@@ -63,6 +63,11 @@ def parser():
                    help='seed of the latents, the real sample and the metrics (default: 0)')
     p.add_argument('--out', default=None, help='output folder (default: <run>/compare for a run, '
                    'else ./compare)')
+    p.add_argument('--bn-batch', type=int, default=0, metavar='K',
+                   help='generate with G\'s BatchNorm normalising each batch of K latents by its '
+                   'own statistics (nothing of G is updated), as a PyTorch generator not switched '
+                   'to eval() draws: AnimeFacesWithGAN\'s grids are 64 latents drawn so (give 64 '
+                   'beside them). Default 0: inference mode, on the moving statistics')
     p.add_argument('--like-original', action='store_true',
                    help='draw "ours" into the original\'s matplotlib figures and cut them out again '
                    'before measuring: the resampling the original\'s published grids went '
@@ -129,6 +134,8 @@ def run(args, argv=()):
         raise UserError('--seed must be 0 or more, got %d' % args.seed)
     if args.gif_frames < 1:
         raise UserError('--gif-frames must be at least 1, got %d' % args.gif_frames)
+    if args.bn_batch < 0:
+        raise UserError('--bn-batch must be 0 (inference mode) or a batch size, got %d' % args.bn_batch)
     if args.undraw and args.like_original:
         raise UserError('--undraw and --like-original exclude each other: --undraw takes the '
                         'drawing out of the original\'s figures, --like-original puts it into ours')
@@ -147,6 +154,9 @@ def run(args, argv=()):
     elif args.step is not None:
         raise UserError('--step applies when SOURCE is a run folder or a checkpoint; %s is an image '
                         'set' % source)
+    elif args.bn_batch:
+        raise UserError('--bn-batch applies when SOURCE is a run folder or a checkpoint; %s is an '
+                        'image set' % source)
     if args.timeline and run_dir is None:
         raise UserError('--timeline needs a run folder (with weight/ and image/) as SOURCE; %s '
                         'is not one' % source)
@@ -180,8 +190,11 @@ def run(args, argv=()):
         print('note: --real %s has %d images, so the real set has %d (not --real-n %d) and %d are '
               'held out for the floor' % (args.real, len(real), len(real) - n, args.real_n, n))
     if checkpoint:
-        ours, step = generate_from_checkpoint(source, n=n, seed=args.seed, step=step)
+        ours, step = generate_from_checkpoint(source, n=n, seed=args.seed, step=step,
+                                              bn_batch=args.bn_batch)
         ours_label = '%s, step %d, latents from seed %d' % (source, step, args.seed)
+        if args.bn_batch:
+            ours_label += ', ' + bn_label(args.bn_batch)
         stem = 'compare_%d' % step
     else:
         ours_label = _label(source) + ours_how
@@ -203,12 +216,22 @@ def run(args, argv=()):
         result['published'] = published
     if checkpoint:
         result['step'] = step
+        result['bn_batch'] = args.bn_batch
     print(format_table(result))
+    drawn = sources.get('reference')
+    if drawn is None and args.reference is not None and os.path.isfile(args.reference):
+        drawn = references.identify(args.reference)          # a catalogue grid given as a file
+    if checkpoint and drawn is not None and drawn.bn_batch and drawn.bn_batch != args.bn_batch:
+        print('note: %s was drawn with BatchNorm on each batch of %d latents; ours is %s. For a '
+              'like-for-like picture give --bn-batch %d'
+              % (drawn.name, drawn.bn_batch, bn_label(args.bn_batch) or 'in inference mode',
+                 drawn.bn_batch))
 
     io.ensure_writable_dir(out_dir)
     json_path, png_path = unique_paths(out_dir, stem, ('.json', '.png'))
     _, rest = split_real(real, n, args.seed)
-    panels = [('ours: %s' % (('step %d' % step) if checkpoint
+    panels = [('ours: %s' % (('step %d%s' % (step, ', BN on batches of %d' % args.bn_batch
+                                             if args.bn_batch else '')) if checkpoint
                              else os.path.basename(os.path.normpath(source))), ours)]
     if reference is not None:
         panels.append(('reference: %s' % os.path.basename(os.path.normpath(args.reference)),

@@ -44,6 +44,9 @@ class Reference(NamedTuple):
     published: str      # the training length it shows, in the project's own unit
     preset: str         # the preset of this package that follows that run (None: none does)
     data: str           # the Kaggle data set the project trained on
+    bn_batch: int = 0   # how its G normalised when it drew the grid: 0, inference mode (moving
+    #                     statistics); k, each batch of k latents by its own statistics (a PyTorch
+    #                     generator not switched to eval())
 
     @property
     def tiles(self):
@@ -183,10 +186,12 @@ ANIMEFACESWITHGAN_DEC2023 = {
 
 
 def _animefaceswithgan(name, version, epoch, sha, source, preset):
-    """An 8x8 torchvision grid of AnimeFacesWithGAN after `epoch` (64 faces from fixed latents)."""
+    """An 8x8 torchvision grid of AnimeFacesWithGAN after `epoch`: G(fixed_latent) on its 64
+    fixed latents without eval() (Jovian's 06b notebook), so BatchNorm used their own statistics."""
     return Reference('%s:%d' % (name, epoch), *source,
                      '%s/generated/generated-images-%04d.png' % (version, epoch), sha,
-                     Layout('torchvision', 8, 8, 2), 'epoch %d' % epoch, preset, SPLCHER)
+                     Layout('torchvision', 8, 8, 2), 'epoch %d' % epoch, preset, SPLCHER,
+                     bn_batch=64)
 
 
 def _catalogue():
@@ -400,7 +405,9 @@ def format_catalogue(cache=None):
               'code\'s default:',
               '300 epochs). Numbers may carry leading zeros (animefaceswithgan-v4.3:0005).',
               'animefaceswithgan-vX:E are the October 2023 runs the presets follow; the',
-              '-dec2023 names are the December re-runs of v1-v3 with changed recipes.',
+              '-dec2023 names are the December re-runs of v1-v3 with changed recipes. Their G',
+              'drew each grid with BatchNorm on its 64 latents\' own statistics (no eval()): give',
+              'compare.py --bn-batch 64 to draw ours the same way.',
               'Each file is downloaded once from %s/<repository>/<commit>/<file>' % BASE_URL,
               '(commits pinned in gan/eval/references.py), checked against its SHA-256 on '
               'download and on every use,',

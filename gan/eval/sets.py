@@ -133,17 +133,34 @@ def resolve_step(source, step=None):
     return run_dir, resolved
 
 
-def generate_from_checkpoint(path, n=DEFAULT_N, seed=0, step=None):
+def bn_label(bn_batch):
+    """How a set was drawn, for labels: '' for inference mode, else the batch statistics."""
+    if not bn_batch:
+        return ''
+    return 'BatchNorm on each batch of %d latents, as the authors drew' % bn_batch
+
+
+def generate_from_checkpoint(path, n=DEFAULT_N, seed=0, step=None, bn_batch=0):
     """(images, step): `n` images from a checkpoint with latents drawn from `seed`.
 
+    bn_batch 0: G in inference mode (BatchNorm on its moving statistics). k > 0: G's BatchNorm
+    normalises each batch of k latents by that batch's statistics (GAN.generate's 'batch' mode),
+    as a PyTorch generator not switched to eval() draws; the latents are drawn up to a whole
+    number of batches and the first n images kept, so every image comes from a full batch.
     Opens a fresh seeded session (gan.backend.setup) and clears it afterwards, so one model at a
     time lives in memory.
     """
     import keras.backend as K
+    if bn_batch < 0:
+        raise ValueError('bn_batch must be 0 or a batch size, got %d' % bn_batch)
     backend.setup(seed)
     gan = GAN.load_model(path, step=step, compile=False)       # networks only: enough to generate
     try:
-        return gan.generate(n=n, seed=seed), int(gan.step)
+        if not bn_batch:
+            return gan.generate(n=n, seed=seed), int(gan.step)
+        whole = -(-n // bn_batch) * bn_batch
+        images = gan.generate(n=whole, seed=seed, batch_size=bn_batch, batchnorm='batch')
+        return images[:n], int(gan.step)
     finally:
         del gan
         K.clear_session()
