@@ -1,5 +1,6 @@
 """The GAN class: builds and compiles the models, hands them to its update scheme, generates,
 saves and loads."""
+import contextlib
 import os
 import random
 import sys
@@ -64,16 +65,21 @@ class GAN(object):
     def build_generator(self):
         from . import networks
         self._check_arch(networks.GENERATORS)
-        return networks.build_generator(self.config.arch, self.config.latent_dim, init=self.config.init)
+        c = self.config
+        try:
+            return networks.build_generator(c.arch, c.latent_dim, init=c.init)
+        except networks.OptionError as e:
+            raise UserError('--arch %s with --init %s: %s' % (c.arch, c.init, e))
 
     def build_discriminator(self):
         from . import networks
         self._check_arch(networks.DISCRIMINATORS)
         c = self.config
-        if c.d_head_dropout != Config().d_head_dropout and c.arch not in networks.HEAD_DROPOUT_ARCHS:
-            raise UserError('--d-head-dropout needs --arch %s; --arch %s has no dropout after '
-                            'Flatten' % (' or '.join(networks.HEAD_DROPOUT_ARCHS), c.arch))
-        return networks.build_discriminator(c.arch, init=c.init, head_dropout=c.d_head_dropout)
+        try:
+            return networks.build_discriminator(c.arch, init=c.init, head_dropout=c.d_head_dropout)
+        except networks.OptionError as e:     # networks name no flags: say which ones
+            raise UserError('--arch %s with --init %s --d-head-dropout %g: %s'
+                            % (c.arch, c.init, c.d_head_dropout, e))
 
     def _check_arch(self, known):
         if self.config.arch not in known:
@@ -117,10 +123,9 @@ class GAN(object):
                   optimizer=d_optimizer or adam(c, 'd'), metrics=['accuracy'])
         D.trainable = False
         z = Input(shape=(c.latent_dim,))
-        if c.frozen_d_bn == 'moving':      # as tf.keras runs a frozen D's BatchNorm
-            with batchnorm_inference(D):
-                self.combined = Model(z, D(G(z)), name='gan')
-        else:
+        with contextlib.ExitStack() as stack:
+            if c.frozen_d_bn == 'moving':      # as tf.keras runs a frozen D's BatchNorm
+                stack.enter_context(batchnorm_inference(D))
             self.combined = Model(z, D(G(z)), name='gan')
         self.combined.compile(loss='binary_crossentropy', optimizer=g_optimizer or adam(c, 'g'))
         self._prepare_recipe()

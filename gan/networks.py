@@ -323,10 +323,14 @@ TORCH_INIT_ARCHS = ('animefaceswithgan', 'animefaceswithgan_leaky')
 HEAD_DROPOUT_ARCHS = ('gan_animation', 'tiny', 'ganime')
 
 
+class OptionError(ValueError):
+    """A builder's option that the architecture does not offer."""
+
+
 def build_generator(arch, latent_dim, init='keras'):
     if init != 'keras':
         if arch not in TORCH_INIT_ARCHS:
-            raise ValueError('init %r is offered for %s only' % (init, ', '.join(TORCH_INIT_ARCHS)))
+            raise OptionError('init %r is offered for %s only' % (init, ', '.join(TORCH_INIT_ARCHS)))
         return GENERATORS[arch](latent_dim, init=init)
     return GENERATORS[arch](latent_dim)
 
@@ -335,12 +339,12 @@ def build_discriminator(arch, init='keras', head_dropout=0.5):
     kwargs = {}
     if init != 'keras':
         if arch not in TORCH_INIT_ARCHS:
-            raise ValueError('init %r is offered for %s only' % (init, ', '.join(TORCH_INIT_ARCHS)))
+            raise OptionError('init %r is offered for %s only' % (init, ', '.join(TORCH_INIT_ARCHS)))
         kwargs['init'] = init
     if head_dropout != 0.5:
         if arch not in HEAD_DROPOUT_ARCHS:
-            raise ValueError('a head dropout other than 0.5 is offered for %s only'
-                             % ', '.join(HEAD_DROPOUT_ARCHS))
+            raise OptionError('a head dropout other than 0.5 is offered for %s only (a dropout '
+                              'after Flatten)' % ', '.join(HEAD_DROPOUT_ARCHS))
         kwargs['head_dropout'] = head_dropout
     return DISCRIMINATORS[arch](**kwargs)
 

@@ -397,6 +397,9 @@ def test_head_dropout_sets_the_rate_after_flatten():
         GAN(resolve('animefacesgan', d_head_dropout=0.4), compile=False)
     with pytest.raises(UserError, match='d-head-dropout'):
         resolve('ganime', d_head_dropout=1.0)
+    # an option the architecture lacks is the user's error, naming the flags (not a traceback)
+    with pytest.raises(UserError, match="--arch gan_animation with --init torch: init 'torch' is offered"):
+        GAN(Config(arch='gan_animation', init='torch', batch_size=4), compile=False)
 
 
 # -- the other presets' networks and a step; dcgan-yernat: [0, 1] data, simultaneous updates ------
