@@ -189,7 +189,7 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     # records: the runs' rows and faces kept apart, and a table made from them alone
     records = str(tmp_path / 'records')
     kept = scoreboard.score(out, DEMO, str(tmp_path / 'score3'), n=8, real_n=40, faces=4,
-                            published=False, records=records, log=lines.append)
+                            keep_faces=4, published=False, records=records, log=lines.append)
     assert sorted(os.listdir(records)) == sorted(
         '%s+arch=tiny+batch-size=8-seed1-step%d%s' % (r['preset'], r['points'][-1]['step'], ext)
         for r in kept['runs'] for ext in ('.png', scoreboard.RECORD_SUFFIX))
@@ -244,11 +244,12 @@ def test_records_of_the_same_real_set_give_each_preset_its_longest_run(tmp_path)
     assert [(r['preset'], r['points'][-1]['step']) for r in rows] == [('ganime', 300)]
     assert len(said) == 1 and 'dcgan-yernat-seed1-step500' in said[0] and 'another real set' in said[0]
     assert np.array_equal(scoreboard.record_faces(rows[0]), faces[::-1])
-    # a queue's run wins unless a record has scored more steps
-    queue_rows = [{'preset': 'ganime', 'points': [{'step': 200}]}, {'preset': 'animefacesgan', 'points': []}]
+    # a queue's run wins unless a record has scored more steps (rows are per recipe and seed)
+    queue_rows = [{'preset': 'ganime', 'seed': 1, 'points': [{'step': 200}]},
+                  {'preset': 'animefacesgan', 'seed': 1, 'points': []}]
     merged = scoreboard.merge_rows(queue_rows, rows)
     assert [(r['preset'], 'record' in r) for r in merged] == [('ganime', True), ('animefacesgan', False)]
-    assert scoreboard.merge_rows([{'preset': 'ganime', 'points': [{'step': 400}]}], rows)[0]['points'][0]['step'] == 400
+    assert scoreboard.merge_rows([{'preset': 'ganime', 'seed': 1, 'points': [{'step': 400}]}], rows)[0]['points'][0]['step'] == 400
     # the same pixels give the same identity; a broken record is named
     assert scoreboard.RealSet(DEMO, 8, real_n=40).identity() == real.identity()
     with open(os.path.join(folder, 'x' + scoreboard.RECORD_SUFFIX), 'w') as f:
@@ -293,9 +294,10 @@ def test_a_recipe_is_named_by_its_preset_and_the_flags_that_change_its_math():
         'animefaceswithgan-v4.3+g-extra-threshold=4+g-threshold=0'
     from gan.study import scoreboard
     # rows of one preset as two recipes stay apart; a record made before recipes were kept is its preset's
-    rows = [{'preset': 'ganime', 'recipe': 'ganime --g-lr 0.0001', 'points': [{'step': 9}]},
-            {'preset': 'ganime', 'recipe': 'ganime', 'points': [{'step': 5}]}]
-    merged = scoreboard.merge_rows(rows, [{'preset': 'ganime', 'points': [{'step': 6}], 'record': 'r'}])
+    rows = [{'preset': 'ganime', 'recipe': 'ganime --g-lr 0.0001', 'seed': 1, 'points': [{'step': 9}]},
+            {'preset': 'ganime', 'recipe': 'ganime', 'seed': 1, 'points': [{'step': 5}]}]
+    merged = scoreboard.merge_rows(rows, [{'preset': 'ganime', 'run': 'ganime-seed1',
+                                           'points': [{'step': 6}], 'record': 'r'}])
     assert [(scoreboard.recipe(r), r['points'][0]['step']) for r in merged] == [
         ('ganime --g-lr 0.0001', 9), ('ganime', 6)]
 

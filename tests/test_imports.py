@@ -35,7 +35,7 @@ PACKAGES = [
         ('package', ['eval.__init__']),
     ]),
     ('study', [
-        ('parts', ['study.queue', 'study.flops']),
+        ('parts', ['study.queue', 'study.flops', 'study.seeds']),
         ('scores', ['study.scoreboard']),
         ('commands', ['study.cli']),
         ('package', ['study.__init__']),

@@ -42,10 +42,17 @@ def parser():
                    help="folder of run records: each queue run's scores and faces are kept there "
                    '(small files to commit), and the records of runs whose folders are gone join '
                    'the table')
-    s.add_argument('--n', type=int, default=100, help='faces generated per checkpoint (default: 100)')
+    s.add_argument('--n', type=int, default=1000,
+                   help='faces generated per checkpoint, and held-out real faces for the floor '
+                   '(default: 1000, the protocol\'s least)')
     s.add_argument('--real-n', type=int, default=1000, help='real faces in the real set (default: 1000)')
     s.add_argument('--seed', type=int, default=0, help='seed of the real draw and the latents (default: 0)')
     s.add_argument('--faces', type=int, default=25, help='faces per panel in at_budget.jpg (default: 25)')
+    s.add_argument('--keep-faces', type=int, default=100,
+                   help='faces each record keeps, for rescoring (default: 100)')
+    s.add_argument('--budget', type=float, default=None, metavar='PFLOP',
+                   help='also the table over training seeds at this budget: every run scored at '
+                   '0.8, 0.9 and 1.0 of it (docs/study.md, the protocol)')
     s.add_argument('--no-published', dest='published', action='store_false',
                    help="leave out the published grids (they are downloaded once on first use)")
     return p
@@ -102,8 +109,10 @@ def main(argv=None):
 
 
 def _score(args, extra):
-    if args.n < 2 or args.real_n < 2 or args.faces < 1:
-        raise UserError('--n and --real-n must be at least 2, --faces at least 1')
+    if args.n < 2 or args.real_n < 2 or args.faces < 1 or args.keep_faces < 1:
+        raise UserError('--n and --real-n must be at least 2, --faces and --keep-faces at least 1')
+    if args.budget is not None and args.budget <= 0:
+        raise UserError('--budget must be positive (got %r)' % args.budget)
     if args.queue is None and args.records is None:
         raise UserError('give the queue folder, --records DIR, or both')
     out = args.out
@@ -116,6 +125,7 @@ def _score(args, extra):
             out = os.path.join(args.queue, 'score_%d' % k)
     score(args.queue, args.real, out, n=args.n, real_n=args.real_n, seed=args.seed,
           faces=args.faces, published=args.published, records=args.records,
+          keep_faces=args.keep_faces, budget=None if args.budget is None else args.budget * PFLOP,
           log=lambda m: (print(m), sys.stdout.flush()))
     return 0
 

@@ -16,6 +16,8 @@ from ..eval.sets import generate_from_checkpoint, load_real
 from ..grids import make_grid
 from .queue import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
                     recipe_slug)
+from .seeds import (LATENT_SEEDS, PROTOCOL_N, markdown_over_seeds, over_seeds, protocol_steps,
+                    recipe, seed_of)
 
 SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
 RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from its queue (see save_records)
@@ -132,12 +134,43 @@ def run_rows(folder, real, log=print):
     return doc, rows
 
 
+def _read_cache(folder):
+    path = os.path.join(folder, SCORES_CACHE)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def add_latent_scores(folder, row, real, step, seeds=LATENT_SEEDS, log=print):
+    """Score a queue row's checkpoint `step` with latents from `seeds` seeds (real.seed, +1, ...;
+    the first is the row's own point) into row['latent'] = {'step', 'scores'}; cached with the
+    other scores."""
+    own = [p for p in row['points'] if p['step'] == step]
+    if not own:
+        raise UserError('%s has no scored checkpoint at step %d' % (row['run'], step))
+    cache = _read_cache(folder)
+    scores = [dict({k: own[0][k] for k in ('n', 'swd', 'ms_ssim', 'nn')}, step=step,
+                   latent_seed=real.seed)]
+    for k in range(real.seed + 1, real.seed + seeds):
+        key = '%s|%s|%d|latent%d' % (real.key(), row['run'], step, k)
+        if key not in cache:
+            log('scoring %s step %d with latent seed %d' % (row['run'], step, k))
+            images, _ = generate_from_checkpoint(os.path.join(folder, row['run']), n=real.n,
+                                                 seed=k, step=step)
+            cache[key] = score_set(images, real.rest, real.seed)
+            io.write_json(os.path.join(folder, SCORES_CACHE), cache)
+        scores.append(dict(cache[key], step=step, latent_seed=k))
+    row['latent'] = {'step': step, 'scores': scores}
+    return row
+
+
 def _faces_grid(images):
     side = int(np.ceil(np.sqrt(len(images))))
     return make_grid(images, side, side, margin=0, gap=0), side
 
 
-def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
+def save_records(folder, rows, real, records_dir, faces=100, seed=0, log=print):
     """Keep each queue run's row (plan, cost, scored points) and its faces at the last scored
     checkpoint as `<recipe slug>-seed<s>-step<k>.record.json` and `.png` in `records_dir`, small
     enough to commit: a later scoring reads them when the run folder itself is gone. Existing
@@ -167,8 +200,9 @@ def save_records(folder, rows, real, records_dir, faces=25, seed=0, log=print):
 
 
 def load_records(records_dir, real, log=print):
-    """The records in `records_dir` made against this real set: per recipe the one with the most
-    steps, each row marked with its file. Records of another real set are skipped, and said."""
+    """The records in `records_dir` made against this real set: per recipe and training seed
+    the one with the most steps, each row marked with its file and seed. Records of another real
+    set are skipped, and said."""
     if not os.path.isdir(records_dir):
         raise UserError('--records %s is not a folder' % records_dir)
     best, want = {}, real.identity()
@@ -183,8 +217,10 @@ def load_records(records_dir, real, log=print):
         if r.get('real') != want:
             log('skipped %s: scored against another real set (%s)' % (path, r.get('real')))
             continue
-        if recipe(r) not in best or last > best[recipe(r)]['points'][-1]['step']:
-            best[recipe(r)] = dict(r, record=path)
+        r = dict(r, record=path)
+        key = (recipe(r), seed_of(r))
+        if key not in best or last > best[key]['points'][-1]['step']:
+            best[key] = dict(r, seed=key[1])
     return [best[k] for k in sorted(best)]
 
 
@@ -200,20 +236,29 @@ def record_faces(row):
     return np.ascontiguousarray(tiles.reshape(-1, side, side, 3)[:row['faces']['n']])
 
 
-def recipe(row):
-    """A row's recipe: its preset and recipe flags (records made before they were kept: the preset)."""
-    return row.get('recipe', row['preset'])
+def _key(row):
+    return recipe(row), seed_of(row)
 
 
 def merge_rows(queue_rows, record_rows):
-    """One row per recipe: the queue's, unless a record has scored more steps."""
-    rows = {recipe(r): r for r in queue_rows}
+    """One row per recipe and training seed: the queue's, unless a record has scored more steps."""
+    rows = {_key(r): r for r in queue_rows}
     for r in record_rows:
-        mine = rows.get(recipe(r))
+        mine = rows.get(_key(r))
         if mine is None or not mine['points'] or r['points'][-1]['step'] > mine['points'][-1]['step']:
-            rows[recipe(r)] = r
-    order = [recipe(r) for r in queue_rows] + sorted(set(rows) - {recipe(r) for r in queue_rows})
+            rows[_key(r)] = r
+    order = [_key(r) for r in queue_rows]
+    order += sorted(set(rows) - set(order))
     return [rows[k] for k in order]
+
+
+def first_seeds(rows):
+    """Each recipe's row of its lowest training seed, in the order of `rows`."""
+    first = {}
+    for r in rows:
+        if recipe(r) not in first or seed_of(r) < seed_of(first[recipe(r)]):
+            first[recipe(r)] = r
+    return [r for r in rows if first[recipe(r)] is r]
 
 
 def published_rows(real, names=None, log=print):
@@ -250,13 +295,15 @@ def markdown_tables(rows, published, real):
             '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
             '| real vs real (floor) | | | | | | | %s | %.3f | %.3f | %d |'
             % (_fmt_swd(f['swd']), f['ms_ssim'], f['nn']['median'], f['nn']['near_copies'])]
+    several = _several_seeds(rows)
     for r in rows:
         if not r['points']:
             continue
         p = r['points'][-1]
         status = '' if p['step'] >= r['plan']['steps'] else ' (of %d)' % r['plan']['steps']
-        out.append('| `%s` | %s | %.3f | %d%s | %.2f | %s | %.1f (%s) | %s | %.3f | %.3f | %d |' % (
-            recipe(r), r['project'], r['flops_per_step'] / 1e12, p['step'], status, p['pflop'],
+        name = '`%s`' % recipe(r) + (' seed %d' % seed_of(r) if recipe(r) in several else '')
+        out.append('| %s | %s | %.3f | %d%s | %.2f | %s | %.1f (%s) | %s | %.3f | %.3f | %d |' % (
+            name, r['project'], r['flops_per_step'] / 1e12, p['step'], status, p['pflop'],
             '{:,}'.format(p['images']), r['cpu_hours'],
             ', '.join(r['builds']) or '?', _fmt_swd(p['swd']), p['ms_ssim'], p['nn']['median'],
             p['nn']['near_copies']))
@@ -272,18 +319,53 @@ def markdown_tables(rows, published, real):
     return '\n'.join(out) + '\n'
 
 
+def _several_seeds(rows):
+    """The recipes with scored rows of more than one training seed."""
+    seen = {}
+    for r in rows:
+        if r['points']:
+            seen.setdefault(recipe(r), set()).add(seed_of(r))
+    return {k for k, v in seen.items() if len(v) > 1}
+
+
+def seed_band(rows, points=50):
+    """(pflop grid, min, mean, max) of the SWD means of several runs, each interpolated linearly
+    on a common grid over the PFLOP range they all reached; None when they share none."""
+    curves = [([p['pflop'] for p in r['points']], [p['swd']['mean'] for p in r['points']])
+              for r in rows if r['points']]
+    if not curves:
+        return None
+    low, high = max(c[0][0] for c in curves), min(c[0][-1] for c in curves)
+    if low >= high:
+        return None
+    grid = np.linspace(low, high, points)
+    ys = np.array([np.interp(grid, x, y) for x, y in curves])
+    return grid, ys.min(axis=0), ys.mean(axis=0), ys.max(axis=0)
+
+
 def plot_compute(rows, floor, path):
-    """SWD mean against the FLOPs spent, every recipe on one axes, with the real-vs-real floor."""
+    """SWD mean against the FLOPs spent, every recipe on one axes, with the real-vs-real floor;
+    a recipe with several training seeds as a band (their min to max on a common PFLOP grid) and
+    their mean as a line."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import matplotlib.ticker
     fig, ax = plt.subplots(figsize=(8, 5))
+    several = _several_seeds(rows)
     try:
         for r in rows:
-            if r['points']:
+            if r['points'] and recipe(r) not in several:
                 ax.plot([p['pflop'] for p in r['points']], [p['swd']['mean'] for p in r['points']],
                         marker='o', markersize=3, label=recipe(r))
+        for name in sorted(several):
+            mine = [r for r in rows if recipe(r) == name and r['points']]
+            band = seed_band(mine)
+            if band is None:
+                continue
+            line, = ax.plot(band[0], band[2], label='%s (mean of %d seeds)' % (name, len(mine)))
+            ax.fill_between(band[0], band[1], band[3], color=line.get_color(), alpha=0.25,
+                            linewidth=0)
         ax.axhline(floor, color='grey', linestyle='--', label='real vs real floor')
         ax.set_xlabel('training compute (PFLOP)')
         ax.set_ylabel('SWD x1e3 vs real faces (mean of 3 levels)')
@@ -345,20 +427,33 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
     io.atomic_write_bytes(path, buf.tobytes())
 
 
-def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, published=True,
-          records=None, log=print):
+def score(folder, real_folder, out, n=PROTOCOL_N, real_n=1000, seed=0, faces=25, published=True,
+          records=None, keep_faces=100, budget=None, protocol_n=PROTOCOL_N, log=print):
     """Score a queue (`folder`, or None) and the records in `records` (a folder, or None; the
-    queue's runs are recorded there too): scores.json, table.md, swd_vs_compute.png and
-    at_budget.jpg under `out` (a new folder: nothing is overwritten)."""
+    queue's runs are recorded there too, with `keep_faces` faces each): scores.json, table.md,
+    swd_vs_compute.png and at_budget.jpg under `out` (a new folder: nothing is overwritten).
+    With `budget` (FLOPs), also the table over training seeds at that budget (gan.study.seeds),
+    which needs every run's checkpoints at 0.8, 0.9 and 1.0 of it scored on `protocol_n` faces."""
     if folder is None and records is None:
         raise UserError('give a queue folder, --records, or both')
     if os.path.exists(out):
         raise UserError('%s exists; choose a new --out (nothing is overwritten)' % out)
+    if budget is not None and n < protocol_n:
+        raise UserError('the table over seeds scores %d faces per checkpoint at least; got --n %d'
+                        % (protocol_n, n))
     real = RealSet(real_folder, n, real_n, seed)
     doc, rows = run_rows(folder, real, log) if folder is not None else (None, [])
+    kept = []
+    if records is not None and os.path.exists(records):
+        kept = load_records(records, real, log)
+    if budget is not None:
+        over_seeds(merge_rows(rows, kept), budget, protocol_n)      # refuses before the work
+        for r in first_seeds(merge_rows(rows, kept)):
+            if 'record' not in r:                                  # a queue row: its checkpoint
+                add_latent_scores(folder, r, real, protocol_steps(r['plan']['flops_per_step'],
+                                                                  budget)[-1], log=log)
     if records is not None:
-        kept = load_records(records, real, log) if os.path.exists(records) else []
-        rows = save_records(folder, rows, real, records, faces=faces, seed=seed, log=log)
+        rows = save_records(folder, rows, real, records, faces=keep_faces, seed=seed, log=log)
         rows = merge_rows(rows, kept)
     pub = published_rows(real, log=log) if published else []
     os.makedirs(out)
@@ -367,10 +462,16 @@ def score(folder, real_folder, out, n=100, real_n=1000, seed=0, faces=25, publis
     result = {'queue': doc, 'runs': rows, 'published': pub, 'floor': floor,
               'floors': {str(k): real.floor(k) for k in sorted({n} | {r['n'] for r in pub})},
               'real': {'folder': real_folder, 'real_n': real_n, 'n': n, 'seed': seed}}
+    if budget is not None:
+        result['over_seeds'] = {'budget_pflop': budget / PFLOP, 'min_n': protocol_n,
+                                'recipes': over_seeds(rows, budget, protocol_n)}
+        table = markdown_over_seeds(result['over_seeds']['recipes'], budget,
+                                    floor['swd']['mean'], n) + '\n' + table
     io.write_json(os.path.join(out, 'scores.json'), result)
     io.atomic_write_bytes(os.path.join(out, 'table.md'), table.encode('utf-8'))
     plot_compute(rows, floor['swd']['mean'], os.path.join(out, 'swd_vs_compute.png'))
-    picture(folder, rows, os.path.join(out, 'at_budget.jpg'), faces=faces, seed=seed, log=log)
+    picture(folder, first_seeds(rows), os.path.join(out, 'at_budget.jpg'), faces=faces, seed=seed,
+            log=log)
     log(table)
     log('wrote %s: scores.json, table.md, swd_vs_compute.png, at_budget.jpg' % out)
     return result
