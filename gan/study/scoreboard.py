@@ -14,6 +14,7 @@ from ..eval.pictures import side_by_side, write_png
 from ..eval.scores import diversity, nn_dict, pixels_sha256, split_real, swd_dict
 from ..eval.sets import generate_from_checkpoint, load_real
 from ..grids import make_grid
+from . import matched
 from .queue import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
                     recipe_slug)
 from .seeds import (LATENT_SEEDS, PROTOCOL_N, markdown_over_seeds, over_seeds, protocol_steps,
@@ -187,12 +188,19 @@ def save_records(folder, rows, real, records_dir, faces=100, seed=0, log=print):
             log('kept %s (a record of that step exists)' % (stem + RECORD_SUFFIX))
             out.append(r)
             continue
-        images, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces, seed=seed,
-                                             step=r['points'][-1]['step'])
+        run_dir, step = os.path.join(folder, r['run']), r['points'][-1]['step']
+        images, _ = generate_from_checkpoint(run_dir, n=faces, seed=seed, step=step)
         grid, side = _faces_grid(images)
         write_png(stem + '.png', grid)
         kept = dict(r, real=real.identity(), faces={
             'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed})
+        ref = matched_reference(r['preset'], r['points'][-1]['images'])
+        if ref is not None and ref.bn_batch:        # the same latents, drawn as its authors drew
+            drawn, _ = generate_from_checkpoint(run_dir, n=faces, seed=seed, step=step,
+                                                bn_batch=ref.bn_batch)
+            write_png(stem + '.authors.png', _faces_grid(drawn)[0])
+            kept['faces_authors'] = dict(kept['faces'], file=os.path.basename(stem) + '.authors.png',
+                                         bn_batch=ref.bn_batch)
         io.write_json(stem + RECORD_SUFFIX, kept)
         out.append(dict(kept, record=stem + RECORD_SUFFIX))
         log('wrote %s' % (stem + RECORD_SUFFIX))
@@ -224,16 +232,18 @@ def load_records(records_dir, real, log=print):
     return [best[k] for k in sorted(best)]
 
 
-def record_faces(row):
-    """The faces a record keeps, (N, 64, 64, 3) uint8, cut from its gapless PNG."""
+def record_faces(row, which='faces'):
+    """The faces a record keeps, (N, 64, 64, 3) uint8, cut from its gapless PNG: `which` is
+    'faces' (drawn in inference mode) or 'faces_authors' (drawn as the authors drew)."""
     import cv2
-    path = os.path.join(os.path.dirname(row['record']), row['faces']['file'])
+    faces = row[which]
+    path = os.path.join(os.path.dirname(row['record']), faces['file'])
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise UserError('cannot read %s (the faces of %s)' % (path, row['record']))
-    side = bgr.shape[1] // row['faces']['cols']
-    tiles = bgr[..., ::-1].reshape(-1, side, row['faces']['cols'], side, 3).swapaxes(1, 2)
-    return np.ascontiguousarray(tiles.reshape(-1, side, side, 3)[:row['faces']['n']])
+    side = bgr.shape[1] // faces['cols']
+    tiles = bgr[..., ::-1].reshape(-1, side, faces['cols'], side, 3).swapaxes(1, 2)
+    return np.ascontiguousarray(tiles.reshape(-1, side, side, 3)[:faces['n']])
 
 
 def _key(row):
@@ -409,6 +419,16 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
                                                step=step)
         panels = [('%s, step %d (%.2f PFLOP)' % (recipe(r), step, r['points'][-1]['pflop']), ours)]
         ref = matched_reference(r['preset'], r['points'][-1]['images'])
+        if ref is not None and ref.bn_batch:        # ours again, drawn as the authors drew theirs
+            drawn = None
+            if 'record' not in r:
+                drawn, _ = generate_from_checkpoint(os.path.join(folder, r['run']), n=faces,
+                                                    seed=seed, step=step, bn_batch=ref.bn_batch)
+            elif 'faces_authors' in r:
+                drawn = record_faces(r, 'faces_authors')[:faces]
+            if drawn is not None:
+                panels.append(('the same, BatchNorm on batches of %d (as its authors drew)'
+                               % ref.bn_batch, drawn))
         if ref is not None:
             try:
                 panels.append(('%s (published, %s)' % (ref.name, ref.published),
@@ -425,6 +445,18 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
                           for s in strips], axis=0)
     ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 85])
     io.atomic_write_bytes(path, buf.tobytes())
+
+
+def _add_matched(folder, rows, real, log=print):
+    """The queue rows' checkpoints at their authors' published epochs, scored as the authors
+    drew (gan.study.matched), cached beside the other scores."""
+    path = os.path.join(folder, SCORES_CACHE)
+    cache = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            cache = json.load(f)
+    matched.add_authors_scores(folder, rows, real, score_set, cache,
+                               lambda: io.write_json(path, cache), log=log)
 
 
 def score(folder, real_folder, out, n=PROTOCOL_N, real_n=1000, seed=0, faces=25, published=True,
@@ -452,6 +484,8 @@ def score(folder, real_folder, out, n=PROTOCOL_N, real_n=1000, seed=0, faces=25,
             if 'record' not in r:                                  # a queue row: its checkpoint
                 add_latent_scores(folder, r, real, protocol_steps(r['plan']['flops_per_step'],
                                                                   budget)[-1], log=log)
+    if folder is not None:
+        _add_matched(folder, rows, real, log)
     if records is not None:
         rows = save_records(folder, rows, real, records, faces=keep_faces, seed=seed, log=log)
         rows = merge_rows(rows, kept)
@@ -459,6 +493,9 @@ def score(folder, real_folder, out, n=PROTOCOL_N, real_n=1000, seed=0, faces=25,
     os.makedirs(out)
     floor = real.floor(n)
     table = markdown_tables(rows, pub, real)        # computes the floor at every set size
+    beside = matched.markdown_table(rows, pub, real)
+    if beside:
+        table += '\n' + beside
     result = {'queue': doc, 'runs': rows, 'published': pub, 'floor': floor,
               'floors': {str(k): real.floor(k) for k in sorted({n} | {r['n'] for r in pub})},
               'real': {'folder': real_folder, 'real_n': real_n, 'n': n, 'seed': seed}}
