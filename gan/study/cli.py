@@ -40,7 +40,7 @@ def parser():
                    'then score_2, ...)')
     s.add_argument('--records', default=None, metavar='DIR',
                    help="folder of run records: each queue run's scores and faces are kept there "
-                   '(small files to commit), and the records of runs whose folders are gone join '
+                   '(files to commit: about 1 MB with 100 faces), and the records of runs whose folders are gone join '
                    'the table')
     s.add_argument('--n', type=int, default=1000,
                    help='faces generated per checkpoint, and held-out real faces for the floor '
