@@ -21,6 +21,7 @@ from .seeds import (LATENT_SEEDS, PROTOCOL_N, markdown_over_seeds, over_seeds, p
                     recipe, seed_of)
 
 SCORES_CACHE = 'scores-cache.json'    # per checkpoint, in the queue folder: rescoring is incremental
+AUTHORS_FACES = 25                    # faces a record keeps drawn as the authors drew (a panel's)
 RECORD_SUFFIX = '.record.json'        # a run's row and faces kept apart from its queue (see save_records)
 
 
@@ -196,8 +197,8 @@ def save_records(folder, rows, real, records_dir, faces=100, seed=0, log=print):
             'file': os.path.basename(stem) + '.png', 'n': len(images), 'cols': side, 'seed': seed})
         ref = matched_reference(r['preset'], r['points'][-1]['images'])
         if ref is not None and ref.bn_batch:        # the same latents, drawn as its authors drew
-            drawn, _ = generate_from_checkpoint(run_dir, n=faces, seed=seed, step=step,
-                                                bn_batch=ref.bn_batch)
+            drawn, _ = generate_from_checkpoint(run_dir, n=min(faces, AUTHORS_FACES), seed=seed,
+                                                step=step, bn_batch=ref.bn_batch)
             write_png(stem + '.authors.png', _faces_grid(drawn)[0])
             kept['faces_authors'] = dict(kept['faces'], file=os.path.basename(stem) + '.authors.png',
                                          bn_batch=ref.bn_batch)
