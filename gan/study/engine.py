@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -151,7 +152,8 @@ class Cluster(object):
         cores = os.cpu_count() or 1
         n = workers or cores
         self.local = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                              dashboard_address=None, silence_logs=logging.ERROR)
+                                              dashboard_address=None, silence_logs=logging.ERROR,
+                                              local_directory=tempfile.gettempdir())
         self.client = distributed.Client(self.local)
         self.threads = max(1, cores // n)
         log('engine: %d local Dask workers, one run each at a time' % n)
