@@ -217,6 +217,17 @@ def upgrade(doc):
     return doc
 
 
+def _start_seed(preset, source, seeds):
+    """The seed of the run folder that --start PRESET=SOURCE continues: one of `seeds`."""
+    cfg = io.read_run_config(source) if os.path.isdir(source) else None
+    if cfg is None:
+        raise UserError('--start %s: no run folder with config.json there' % source)
+    if cfg.seed not in seeds:
+        raise UserError('--start %s=%s: that run has seed %d; give it in --seeds'
+                        % (preset, source, cfg.seed))
+    return cfg.seed
+
+
 def _copy_start(source, run_dir):
     """Copy a run folder (read-only ones too) to start a queue's run from its checkpoint."""
     if io.latest_step(source) is None or io.read_run_config(source) is None:
@@ -269,8 +280,8 @@ def run_queue(presets, data, out, budget, seeds=(1,), fractions=10, starts=None,
     in its runs. Returns the exit status: 0 when every run ended, the signal's 128 + n when one
     stopped it."""
     python = python or sys.executable
-    starts = dict(starts or {})
     seeds = list(seeds)
+    starts = dict(starts or {})
     n_images = len(find_images(data))
     os.makedirs(out, exist_ok=True)
     queue = Queue(out)
@@ -326,7 +337,8 @@ def run_queue(presets, data, out, budget, seeds=(1,), fractions=10, starts=None,
                 log('%s: failed before (%s); skipped. Delete %s to train it again'
                     % (entry['run'], entry.get('error', '?'), run_dir))
                 continue
-            if not os.path.isdir(run_dir) and preset in starts:
+            if not os.path.isdir(run_dir) and preset in starts and \
+                    _start_seed(preset, starts[preset], seeds) == seed:
                 _copy_start(starts[preset], run_dir)
                 log('%s: continuing %s (step %d), copied to %s'
                     % (entry['run'], starts[preset], io.latest_step(run_dir), run_dir))
