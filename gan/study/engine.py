@@ -246,8 +246,9 @@ def _collect(queue, jobs, client, threads, signals, log):
             pending.discard(f)
             job = futures[f]
             entry = queue.doc['runs'][job['run']]
-            if f.status != 'finished':
-                entry['error'] = 'the engine lost it: %r' % (f.exception(),)
+            if f.status != 'finished':          # an error, or cancelled by the scheduler
+                why = f.exception() if f.status == 'error' else f.status
+                entry['error'] = 'the engine lost it: %r' % (why,)
                 entry['state'] = 'stopped'
                 lost.append(job['run'])
                 queue.save()
