@@ -18,7 +18,9 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
     """Reset Keras' graph, seed Python, NumPy and TF, and open a session with the thread counts.
 
     Deterministic mode runs TF single-threaded (and asks cuDNN for deterministic kernels), so two
-    runs with the same seed give bit-identical weights on the CPU.
+    runs with the same seed give bit-identical weights on the CPU. Otherwise GAN_TF_THREADS, when
+    set, sizes both pools where no count is given (the study's engine sets it per run); else TF
+    takes one thread per core.
     """
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     import tensorflow as tf
@@ -28,6 +30,11 @@ def setup(seed, deterministic=False, intra_threads=0, inter_threads=0):
     if deterministic:
         info = configure(True)
         intra_threads = inter_threads = 1
+    given = os.environ.get('GAN_TF_THREADS', '')
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise UserError('GAN_TF_THREADS must be a positive whole number (got %r)' % given)
+        intra_threads, inter_threads = intra_threads or int(given), inter_threads or int(given)
     # Resource variables: a training step's gradients read the weights as they were before the
     # step's updates. With TF1's default ref variables an optimizer update may land between two
     # reads of the same weight in one session.run (the executor's order decides), which makes the

@@ -128,8 +128,9 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     from gan import io
     from gan.study import scoreboard
     out = str(tmp_path / 'q')
-    # tiny D and G: a dcgan-yernat step is ~0.8 GFLOP, so 4e-5 PFLOP buys some fifty steps
-    p = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5, wait=False)
+    # tiny D and G: a dcgan-yernat step is ~0.8 GFLOP, so 4e-5 PFLOP buys some fifty steps;
+    # one worker (the engine's, or this process on Python 3.6) trains one run at a time
+    p = queue(out, ['dcgan-yernat', 'animefacesgan'], 4e-5, '--workers', '1', wait=False)
     log = os.path.join(out, 'dcgan-yernat-seed1.log')
     deadline = time.time() + 600
     while time.time() < deadline:                       # until the first run has trained a step
@@ -141,10 +142,10 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     assert p.returncode == 128 + signal.SIGTERM, stdout + stderr
     assert 'TFLOP/step' in stdout
     doc = read_queue(out)
-    assert doc['runs']['dcgan-yernat']['state'] == 'stopped'
-    assert doc['runs']['animefacesgan']['state'] == 'waiting'   # the queue did not go on
+    assert doc['runs']['dcgan-yernat-seed1']['state'] == 'stopped'
+    assert doc['runs']['animefacesgan-seed1']['state'] == 'waiting'   # the queue did not go on
     run_dir = os.path.join(out, 'dcgan-yernat-seed1')
-    plan = doc['runs']['dcgan-yernat']['plan']
+    plan = doc['runs']['dcgan-yernat-seed1']['plan']
     stopped = io.latest_step(run_dir)
     assert 2 <= stopped < plan['steps']
 
@@ -152,8 +153,8 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     assert r.returncode == 0, r.stdout + r.stderr
     assert_quiet_exit(r.stderr)
     doc = read_queue(out)
-    assert doc['runs']['dcgan-yernat']['segments'][-1]['from_step'] == stopped
-    assert [doc['runs'][k]['state'] for k in ('dcgan-yernat', 'animefacesgan')] == ['done', 'done']
+    assert doc['runs']['dcgan-yernat-seed1']['segments'][-1]['from_step'] == stopped
+    assert [doc['runs'][k]['state'] for k in ('dcgan-yernat-seed1', 'animefacesgan-seed1')] == ['done', 'done']
     assert io.latest_step(run_dir) == plan['steps']
     assert set(io.checkpoint_steps(os.path.join(run_dir, 'weight'))) >= set(plan['fraction_steps'])
     steps = [int(r['step']) for r in io.read_history(os.path.join(run_dir, 'history.csv'))]
@@ -206,10 +207,10 @@ def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp
     r = queue(out, ['dcgan-yernat'], 5e-5)
     assert r.returncode == 0, r.stdout + r.stderr
     doc = read_queue(out)
-    seg = doc['runs']['dcgan-yernat']['segments'][-1]
+    seg = doc['runs']['dcgan-yernat-seed1']['segments'][-1]
     assert seg['from_step'] == plan['steps'] and '--resume' in seg['command']
-    assert io.latest_step(run_dir) == doc['runs']['dcgan-yernat']['plan']['steps'] > plan['steps']
-    assert len(doc['runs']['animefacesgan']['segments']) == 1          # not run again
+    assert io.latest_step(run_dir) == doc['runs']['dcgan-yernat-seed1']['plan']['steps'] > plan['steps']
+    assert len(doc['runs']['animefacesgan-seed1']['segments']) == 1          # not run again
 
     # another data folder is another queue
     r = subprocess.run([sys.executable, os.path.join(ROOT, 'study.py'), 'run', '--presets',
@@ -333,3 +334,25 @@ def test_a_run_is_shown_beside_the_october_grid_of_the_epoch_it_reached():
     assert matched_reference('animefaceswithgan-v3', 45 * epoch).commit.startswith('1b49d6d')
     assert matched_reference('ganime', 1).name == 'ganime:final'
     assert matched_reference('animefacesgan', 1) is None                                   # none published
+
+
+def test_a_queue_of_the_first_format_reads_as_runs_keyed_by_preset_and_seed():
+    old = {'data': '/d', 'seed': 2, 'runs': {'ganime': {'run': 'ganime-seed2', 'state': 'done'},
+                                              'dcgan-yernat': {'state': 'waiting'}}}
+    doc = Q.upgrade(old)
+    assert 'seed' not in doc and sorted(doc['runs']) == ['dcgan-yernat-seed2', 'ganime-seed2']
+    assert doc['runs']['ganime-seed2'] == {'run': 'ganime-seed2', 'state': 'done',
+                                           'preset': 'ganime', 'seed': 2}
+    assert Q.upgrade(doc) == doc                        # the new format as it is
+
+
+def test_a_started_run_joins_the_queue_as_the_run_of_its_seed(tmp_path):
+    from gan import io
+    source = str(tmp_path / 'run')
+    os.makedirs(source)
+    io.write_run_config(source, resolve('ganime', seed=3), {})
+    assert Q._start_seed('ganime', source, [1, 3]) == 3
+    with pytest.raises(UserError, match='has seed 3; give it in --seeds'):
+        Q._start_seed('ganime', source, [1, 2])
+    with pytest.raises(UserError, match='no run folder'):
+        Q._start_seed('ganime', str(tmp_path / 'none'), [1])

@@ -35,7 +35,8 @@ PACKAGES = [
         ('package', ['eval.__init__']),
     ]),
     ('study', [
-        ('parts', ['study.queue', 'study.flops', 'study.seeds']),
+        ('parts', ['study.queue', 'study.flops', 'study.seeds', 'study.watch']),
+        ('engine', ['study.engine']),
         ('scores', ['study.scoreboard']),
         ('commands', ['study.cli']),
         ('package', ['study.__init__']),

@@ -9,22 +9,24 @@ from .. import backend
 from ..cli import train_parser
 from ..config import PRESETS, Config, UserError, resolve
 from .flops import count_step_flops
-from .queue import PFLOP, run_queue
+from .engine import run_queue
+from .queue import PFLOP
 from .scoreboard import score
 
 
 def parser():
     p = argparse.ArgumentParser(
-        prog='study.py', description='Recipes on equal compute: train presets one after another '
-        'to the same FLOP budget (run), then score the runs (score).')
+        prog='study.py', description='Recipes on equal compute: train presets (once per seed) '
+        'to the same FLOP budget, side by side on Dask workers (run), then score the runs (score).')
     sub = p.add_subparsers(dest='command')
     r = sub.add_parser('run', help='train each preset to the budget; rerun to continue the queue')
     r.add_argument('--presets', required=True,
                    help='comma-separated presets, trained in this order (see train.py --list-presets)')
     r.add_argument('--data', required=True, help='image folder every run trains on')
-    r.add_argument('--out', required=True, help='queue folder: one run folder per preset, queue.json, logs')
+    r.add_argument('--out', required=True, help='queue folder: one run folder per preset and seed, queue.json, logs')
     r.add_argument('--pflop', type=float, default=1.0, help='budget per recipe in PFLOP (default: 1)')
-    r.add_argument('--seed', type=int, default=1, help='seed of every run (default: 1)')
+    r.add_argument('--seeds', default='1', metavar='S,S,...',
+                   help='comma-separated seeds: each preset is trained once per seed (default: 1)')
     r.add_argument('--fractions', type=int, default=10,
                    help='keep a checkpoint at every 1/N of the budget (default: 10)')
     r.add_argument('--start', action='append', default=[], metavar='PRESET=RUN',
@@ -32,6 +34,12 @@ def parser():
     r.add_argument('--python', default=None,
                    help='interpreter that trains (default: this one), e.g. .venv37-intel/bin/python')
     r.add_argument('--dry-run', action='store_true', help='print the plan and exit')
+    r.add_argument('--workers', type=int, default=None,
+                   help='runs trained at once on this machine: local Dask workers (default: the '
+                   'number of cores)')
+    r.add_argument('--scheduler', default=None, metavar='ADDRESS',
+                   help='train on the Dask cluster of this scheduler (e.g. tcp://host:8786) '
+                   'instead: --out, --data and --python must be the same paths on every worker')
     s = sub.add_parser('score', help="score a queue's runs and the published grids against real faces")
     s.add_argument('queue', nargs='?', default=None,
                    help='the --out folder of `study.py run` (optional with --records)')
@@ -73,7 +81,8 @@ def recipe_changes(extra):
     clash = sorted(set(changes) & set(QUEUE_SETS))
     if clash:
         raise UserError('give %s as options of `study.py run` (it sets them per run), not as '
-                        'train.py flags' % ', '.join('--' + c.replace('_', '-') for c in clash))
+                        'train.py flags' % ', '.join('--' + c.replace('_', '-') + ('s' if c == 'seed' else '')
+                                                     for c in clash))
     return changes
 
 
@@ -91,10 +100,28 @@ def _run(args, extra):
         starts[name] = path
     if args.pflop <= 0:
         raise UserError('--pflop must be positive (got %r)' % args.pflop)
-    return run_queue(presets, args.data, args.out, args.pflop * PFLOP, seed=args.seed,
+    if args.workers is not None and args.workers < 1:
+        raise UserError('--workers must be at least 1 (got %d)' % args.workers)
+    if args.workers is not None and args.scheduler:
+        raise UserError('--workers is for the local cluster: give it to dask-worker with --scheduler')
+    return run_queue(presets, args.data, args.out, args.pflop * PFLOP, seeds=parse_seeds(args.seeds),
                      fractions=args.fractions, starts=starts, python=args.python,
                      changes=recipe_changes(extra), extra_args=extra, dry_run=args.dry_run,
+                     workers=args.workers, scheduler=args.scheduler,
                      log=lambda m: (print(m), sys.stdout.flush()))
+
+
+def parse_seeds(text):
+    """--seeds '1,2,3' as [1, 2, 3] (each once, in the order given)."""
+    seeds = []
+    for item in text.split(','):
+        try:
+            seed = int(item)
+        except ValueError:
+            raise UserError('--seeds: give whole numbers separated by commas (got %r)' % text)
+        if seed not in seeds:
+            seeds.append(seed)
+    return seeds
 
 
 def main(argv=None):

@@ -171,9 +171,11 @@ def recipe_slug(preset, changes=None):
 
 
 class Queue(object):
-    """The queue's record (queue.json in its folder): its data and seed, and per preset the plan,
-    the run folder, the state ('waiting', 'running', 'done', 'failed') and every segment run
-    (start, end, steps, wall and CPU seconds, exit code). A rerun reads it and continues."""
+    """The queue's record (queue.json in its folder): its data, and per run (`<preset>-seed<s>`)
+    its preset, seed, plan, state ('waiting', 'running', 'done', 'failed', 'stopped') and every
+    segment run (start, end, steps, wall and CPU seconds, exit code). A rerun reads it and
+    continues. Queues written before runs had seeds of their own (runs keyed by preset, one
+    top-level seed) are read as the same runs."""
 
     def __init__(self, folder):
         self.folder = folder
@@ -181,7 +183,7 @@ class Queue(object):
         self.doc = {'runs': {}}
         if os.path.exists(self.path):
             with open(self.path) as f:
-                self.doc = json.load(f)
+                self.doc = upgrade(json.load(f))
 
     def check_same(self, key, value):
         old = self.doc.get(key)
@@ -190,11 +192,40 @@ class Queue(object):
                             'for a new queue' % (self.folder, key, old, value))
         self.doc[key] = value
 
-    def run(self, preset):
-        return self.doc['runs'].setdefault(preset, {'state': 'waiting', 'segments': []})
+    def run(self, preset, seed):
+        name = run_name(preset, seed)
+        return self.doc['runs'].setdefault(name, {'preset': preset, 'seed': seed, 'run': name,
+                                                  'state': 'waiting', 'segments': []})
 
     def save(self):
         io.write_json(self.path, self.doc)
+
+
+def upgrade(doc):
+    """A queue.json of the first format (runs keyed by preset, their seed at the top) as runs
+    keyed by run name, each with its preset and seed; other documents as they are."""
+    if 'seed' not in doc:
+        return doc
+    seed = doc.pop('seed')
+    runs = {}
+    for key, entry in doc.get('runs', {}).items():
+        preset = entry.setdefault('preset', key)
+        entry.setdefault('seed', seed)
+        entry.setdefault('run', run_name(preset, entry['seed']))
+        runs[entry['run']] = entry
+    doc['runs'] = runs
+    return doc
+
+
+def _start_seed(preset, source, seeds):
+    """The seed of the run folder that --start PRESET=SOURCE continues: one of `seeds`."""
+    cfg = io.read_run_config(source) if os.path.isdir(source) else None
+    if cfg is None:
+        raise UserError('--start %s: no run folder with config.json there' % source)
+    if cfg.seed not in seeds:
+        raise UserError('--start %s=%s: that run has seed %d; give it in --seeds'
+                        % (preset, source, cfg.seed))
+    return cfg.seed
 
 
 def _copy_start(source, run_dir):
@@ -238,93 +269,131 @@ class _Forward(object):
             signal.signal(sig, handler)
 
 
-def run_queue(presets, data, out, budget, seed=1, fractions=10, starts=None, python=None,
-              changes=None, extra_args=(), dry_run=False, log=print):
-    """Train each of `presets` on `data` to `budget` FLOPs, one after another, each in
+def run_queue(presets, data, out, budget, seeds=(1,), fractions=10, starts=None, python=None,
+              changes=None, extra_args=(), dry_run=False, log=print, runner=None):
+    """Train each of `presets` with each of `seeds` on `data` to `budget` FLOPs, each run in
     out/<preset>-seed<seed>; a rerun continues where the queue stopped (a run with all its steps
-    is skipped, a started one resumed). `starts` maps a preset to a run folder to continue
-    (copied in). `changes` (Config fields) change every preset, as `extra_args` (the same
-    changes as train.py flags) do in its runs. Returns the exit status: 0 when every run ended,
-    the signal's 128 + n when one stopped it."""
+    is skipped, a started one resumed). `runner(queue, jobs, build, log)` trains the runs left and
+    returns the exit status (gan.study.engine's on Dask workers; by default one after another in
+    this process). `starts` maps a preset to a run folder to continue (copied in). `changes`
+    (Config fields) change every preset, as `extra_args` (the same changes as train.py flags) do
+    in its runs. Returns the exit status: 0 when every run ended, the signal's 128 + n when one
+    stopped it."""
     python = python or sys.executable
+    seeds = list(seeds)
     starts = dict(starts or {})
     n_images = len(find_images(data))
     os.makedirs(out, exist_ok=True)
     queue = Queue(out)
     queue.check_same('data', os.path.abspath(data))
-    queue.check_same('seed', seed)
     queue.doc['images'] = n_images
     build = describe_build(python)
-    plans = {}
+    plans, flops = {}, {}
     for preset in presets:
         cfg = resolve(preset, **(changes or {}))
-        entry = queue.run(preset)
-        if entry.get('changes', {}) != (changes or {}):
-            entry.pop('flops', None)
-        entry['changes'] = changes or {}
-        if 'flops' not in entry:
+        entries = [queue.run(preset, seed) for seed in seeds]
+        for entry in entries:
+            if entry.get('changes', {}) != (changes or {}):
+                entry.pop('flops', None)
+            entry['changes'] = changes or {}
+            if preset not in flops and 'flops' in entry:
+                flops[preset] = entry['flops']          # a preset's count serves all its seeds
+        if preset not in flops:
             log('counting the FLOPs of one %s step ...' % preset)
-            entry['flops'] = count_flops(preset, changes, python)
-            queue.save()
-        if cfg.g_extra_threshold and 'extra_g_step' not in entry['flops']:
+            flops[preset] = count_flops(preset, changes, python)
+        if cfg.g_extra_threshold and 'extra_g_step' not in flops[preset]:
             # its extra G step, counted alone (it fires on the loss, so the step count lacks it)
             always = dict(changes or {}, g_extra_threshold=1e-9)
-            entry['flops']['extra_g_step'] = (count_flops(preset, always, python)['total']
-                                              - entry['flops']['total'])
-            queue.save()
-        p = plan(cfg, n_images, entry['flops']['total'], budget, fractions)
+            flops[preset]['extra_g_step'] = (count_flops(preset, always, python)['total']
+                                             - flops[preset]['total'])
+        p = plan(cfg, n_images, flops[preset]['total'], budget, fractions)
         plans[preset] = p
-        entry.update(plan=p._asdict(), budget=budget, run=run_name(preset, seed))
-    queue.save()
-    log('budget %.3g PFLOP per recipe on %d images (%s), seed %d, %s'
-        % (budget / PFLOP, n_images, data, seed, build))
+        for entry in entries:
+            entry.update(flops=flops[preset], plan=p._asdict(), budget=budget)
+        queue.save()
+    log('budget %.3g PFLOP per recipe on %d images (%s), seeds %s, %s'
+        % (budget / PFLOP, n_images, data, ','.join(str(s) for s in seeds), build))
     log('%-24s %12s %8s %12s  checkpoints kept at steps' % ('preset', 'TFLOP/step', 'steps', 'real images'))
     for preset in presets:
         p = plans[preset]
         log('%-24s %12.4f %8d %12d  %s' % (preset, p.flops_per_step / 1e12, p.steps, p.images,
                                             ','.join(str(s) for s in p.milestones)))
-        extra = queue.run(preset)['flops'].get('extra_g_step')
+        extra = flops[preset].get('extra_g_step')
         if extra:
             log('%-24s %12s  + %.4f TFLOP for each extra G step (--g-extra-threshold), counted '
                 'from history.csv when scored' % ('', '', extra / 1e12))
     if dry_run:
         return 0
+    jobs = []
     for preset in presets:
-        p, entry = plans[preset], queue.run(preset)
-        run_dir = os.path.join(out, entry['run'])
-        done = io.latest_step(run_dir) if os.path.isdir(run_dir) else None
-        if done is not None and done >= p.steps:
-            entry['state'] = 'done'
-            queue.save()
-            continue
-        if entry['state'] == 'failed' and done is not None:
-            log('%s: failed before (%s); skipped. Delete %s to train it again'
-                % (preset, entry.get('error', '?'), run_dir))
-            continue
-        if not os.path.isdir(run_dir) and preset in starts:
-            _copy_start(starts[preset], run_dir)
-            log('%s: continuing %s (step %d), copied to %s'
-                % (preset, starts[preset], io.latest_step(run_dir), run_dir))
-        common = ['--data', data, '--out', out, '--steps', str(p.steps),
-                  '--milestone-steps', ','.join(str(s) for s in p.milestones)] + list(extra_args)
-        if os.path.exists(os.path.join(run_dir, 'config.json')):
-            args = ['--resume', run_dir] + common
-        else:
-            if os.path.isdir(run_dir):
-                shutil.rmtree(run_dir)       # a start killed before its config.json: nothing saved
-            args = ['--preset', preset, '--seed', str(seed), '--run-dir', run_dir] + common
-        code, received = _run_segment(queue, entry, python, args,
-                                      os.path.join(out, entry['run'] + '.log'), build, log)
-        entry['state'] = outcome(code, received)
-        if entry['state'] == 'stopped':
-            queue.save()
+        for seed in seeds:
+            p, entry = plans[preset], queue.run(preset, seed)
+            run_dir = os.path.join(out, entry['run'])
+            done = io.latest_step(run_dir) if os.path.isdir(run_dir) else None
+            if done is not None and done >= p.steps:
+                entry['state'] = 'done'
+                continue
+            if entry['state'] == 'failed' and done is not None:
+                log('%s: failed before (%s); skipped. Delete %s to train it again'
+                    % (entry['run'], entry.get('error', '?'), run_dir))
+                continue
+            if not os.path.isdir(run_dir) and preset in starts and \
+                    _start_seed(preset, starts[preset], seeds) == seed:
+                _copy_start(starts[preset], run_dir)
+                log('%s: continuing %s (step %d), copied to %s'
+                    % (entry['run'], starts[preset], io.latest_step(run_dir), run_dir))
+            common = ['--data', data, '--out', out, '--steps', str(p.steps),
+                      '--milestone-steps', ','.join(str(s) for s in p.milestones)] + list(extra_args)
+            jobs.append({'run': entry['run'], 'run_dir': run_dir, 'python': python,
+                         'log': os.path.join(out, entry['run'] + '.log'), 'steps': p.steps,
+                         'resume': ['--resume', run_dir] + common,
+                         'start': ['--preset', preset, '--seed', str(seed), '--run-dir', run_dir]
+                         + common})
+    queue.save()
+    if not jobs:
+        log('every run has its budget')
+        return 0
+    return (runner or run_in_turn)(queue, jobs, build, log)
+
+
+def job_args(job):
+    """train.py's arguments for a job, decided where it runs: --resume once the run has its
+    config.json, else a new run (a folder left by a start killed before that is removed)."""
+    if os.path.exists(os.path.join(job['run_dir'], 'config.json')):
+        return job['resume']
+    if os.path.isdir(job['run_dir']):
+        shutil.rmtree(job['run_dir'])        # a start killed before its config.json: nothing saved
+    return job['start']
+
+
+def record(queue, job, code, received, log):
+    """A finished segment's outcome into its run's entry. Returns the run's new state."""
+    entry = queue.doc['runs'][job['run']]
+    entry['state'] = outcome(code, received)
+    entry.pop('error', None)
+    if entry['state'] == 'failed':
+        entry['error'] = _failure(job['run_dir'], code)
+        log('%s failed: %s' % (job['run'], entry['error']))
+    queue.save()
+    return entry['state']
+
+
+def stop_status(code, received):
+    """The queue's exit status when a signal stopped it: 128 + the signal."""
+    return 128 + (received or (-code if code < 0 else code - 128))
+
+
+def run_in_turn(queue, jobs, build, log):
+    """The jobs one after another in this process; a signal stops the queue after the run it
+    reached has checkpointed."""
+    for job in jobs:
+        entry = queue.doc['runs'][job['run']]
+        code, received = _run_segment(queue, entry, job['python'], job_args(job), job['log'],
+                                      build, log)
+        if record(queue, job, code, received, log) == 'stopped':
             log('queue stopped during %s at step %s; run the same command to continue'
-                % (preset, io.latest_step(run_dir)))
-            return 128 + (received or (-code if code < 0 else code - 128))
-        if entry['state'] == 'failed':
-            entry['error'] = _failure(run_dir, code)
-            log('%s failed: %s' % (preset, entry['error']))
-        queue.save()
+                % (job['run'], io.latest_step(job['run_dir'])))
+            return stop_status(code, received)
     return 0
 
 
@@ -337,14 +406,28 @@ def outcome(code, received=None):
     return 'done' if code == 0 else 'failed'
 
 
+def open_segment(cmd, build, run_dir):
+    """A segment's record as train.py starts: its command, build and first step."""
+    return {'start': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'command': cmd, 'build': build,
+            'from_step': io.latest_step(run_dir) if os.path.isdir(run_dir) else None}
+
+
+def close_segment(segment, code, t0, cpu_seconds, run_dir):
+    """A segment's record once train.py has exited: end, exit status, wall and CPU seconds, last
+    step."""
+    segment.update(end=time.strftime('%Y-%m-%dT%H:%M:%S%z'), exit=code,
+                   wall_seconds=round(time.time() - t0, 1), cpu_seconds=round(cpu_seconds, 1),
+                   to_step=io.latest_step(run_dir) if os.path.isdir(run_dir) else None)
+    return segment
+
+
 def _run_segment(queue, entry, python, args, log_path, build, log):
     """Run train.py once, its output appended to log_path; record the segment in the queue.
     Returns its exit status and the signal the queue received meanwhile (or None)."""
     cmd = train_command(python, args)
     log('$ ' + ' '.join(cmd))
     run_dir = os.path.join(queue.folder, entry['run'])
-    segment = {'start': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'command': cmd, 'build': build,
-               'from_step': io.latest_step(run_dir) if os.path.isdir(run_dir) else None}
+    segment = open_segment(cmd, build, run_dir)
     entry['state'] = 'running'
     entry['segments'].append(segment)
     queue.save()
@@ -359,10 +442,8 @@ def _run_segment(queue, entry, python, args, log_path, build, log):
         code = fwd.child.wait()
         received = fwd.received
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    segment.update(end=time.strftime('%Y-%m-%dT%H:%M:%S%z'), exit=code,
-                   wall_seconds=round(time.time() - t0, 1),
-                   cpu_seconds=round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1),
-                   to_step=io.latest_step(run_dir) if os.path.isdir(run_dir) else None)
+    close_segment(segment, code, t0, after.ru_utime - before.ru_utime + after.ru_stime
+                  - before.ru_stime, run_dir)
     queue.save()
     return code, received
 

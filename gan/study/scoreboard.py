@@ -16,7 +16,7 @@ from ..eval.sets import generate_from_checkpoint, load_real
 from ..grids import make_grid
 from . import matched
 from .queue import (PFLOP, QUEUE_FILE, SIBLING_EPOCH_IMAGES, images_seen, recipe_name,
-                    recipe_slug)
+                    recipe_slug, upgrade)
 from .seeds import (LATENT_SEEDS, PROTOCOL_N, markdown_over_seeds, over_seeds, protocol_steps,
                     recipe, seed_of)
 
@@ -94,14 +94,15 @@ def spent_flops(run_dir, flops, step):
 def run_rows(folder, real, log=print):
     """Per queue run: its plan, cost and record, and the scores of every kept checkpoint (cached
     in the queue folder per real set)."""
-    doc = _read_queue(folder)
+    doc = upgrade(_read_queue(folder))      # runs keyed by name, each with its preset and seed
     cache_path = os.path.join(folder, SCORES_CACHE)
     cache = {}
     if os.path.exists(cache_path):
         with open(cache_path) as f:
             cache = json.load(f)
     rows = []
-    for preset, entry in doc['runs'].items():
+    for entry in doc['runs'].values():
+        preset = entry['preset']
         run_dir = os.path.join(folder, entry['run'])
         if not os.path.isdir(os.path.join(run_dir, 'weight')):
             continue
@@ -123,7 +124,7 @@ def run_rows(folder, real, log=print):
         segments = entry.get('segments', [])
         rows.append({
             'preset': preset, 'recipe': recipe_name(preset, entry.get('changes')),
-            'slug': recipe_slug(preset, entry.get('changes')), 'seed': doc.get('seed'),
+            'slug': recipe_slug(preset, entry.get('changes')), 'seed': entry['seed'],
             'project': PRESET_NOTES.get(preset, ('?', ''))[0],
             'run': entry['run'], 'state': entry.get('state'), 'error': entry.get('error'),
             'plan': plan, 'flops_per_step': plan['flops_per_step'],
