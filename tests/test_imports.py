@@ -37,6 +37,7 @@ PACKAGES = [
     ('study', [
         ('parts', ['study.queue', 'study.flops', 'study.seeds', 'study.watch']),
         ('engine', ['study.engine']),
+        ('matched', ['study.matched']),
         ('scores', ['study.scoreboard']),
         ('commands', ['study.cli']),
         ('package', ['study.__init__']),

@@ -452,11 +452,7 @@ def picture(folder, rows, path, faces=25, seed=0, log=print):
 def _add_matched(folder, rows, real, log=print):
     """The queue rows' checkpoints at their authors' published epochs, scored as the authors
     drew (gan.study.matched), cached beside the other scores."""
-    path = os.path.join(folder, SCORES_CACHE)
-    cache = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            cache = json.load(f)
+    path, cache = os.path.join(folder, SCORES_CACHE), _read_cache(folder)
     matched.add_authors_scores(folder, rows, real, score_set, cache,
                                lambda: io.write_json(path, cache), log=log)
 
