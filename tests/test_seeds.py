@@ -238,11 +238,11 @@ def test_two_seeds_of_a_tiny_run_make_the_table_over_seeds(tmp_path):
         out = str(tmp_path / ('q%d' % seed))
         r = subprocess.run([sys.executable, os.path.join(ROOT, 'study.py'), 'run', '--presets',
                             'dcgan-yernat', '--data', DEMO, '--out', out, '--pflop', str(PFLOP_TINY),
-                            '--seed', str(seed)] + TINY, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            '--seeds', str(seed)] + TINY, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=3000)
         assert r.returncode == 0, r.stdout + r.stderr
         with open(os.path.join(out, 'queue.json')) as f:
-            queues[seed] = (out, json.load(f)['runs']['dcgan-yernat']['plan'])
+            queues[seed] = (out, json.load(f)['runs']['dcgan-yernat-seed%d' % seed]['plan'])
     records = str(tmp_path / 'records')
     small = dict(n=8, real_n=40, faces=4, published=False, records=records, protocol_n=8,
                  log=lambda m: None)
