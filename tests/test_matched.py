@@ -92,10 +92,15 @@ def test_a_run_is_scored_and_recorded_as_its_authors_drew_at_its_matched_epoch(t
 
     # its record keeps the faces drawn both ways; the authors' are the same latents, drawn so
     row['points'][0].update(pflop=0.01, swd={'mean': 1.0})
-    (kept,) = scoreboard.save_records(folder, [row], real, str(tmp_path / 'records'), faces=4,
+    (kept,) = scoreboard.save_records(folder, [row], real, str(tmp_path / 'records'), faces=27,
                                       seed=0, log=lambda *a: None)
-    assert kept['faces_authors']['bn_batch'] == 64
-    np.testing.assert_array_equal(scoreboard.record_faces(kept, 'faces_authors'), drawn[:4])
-    moving, _ = generate_from_checkpoint(os.path.join(folder, 'afwg-seed1'), n=4, seed=0, step=2)
+    assert kept['faces_authors']['bn_batch'] == 64 and kept['faces_authors']['n'] == 25
+    drawn, _ = generate_from_checkpoint(os.path.join(folder, 'afwg-seed1'), n=25, seed=0, step=2,
+                                        bn_batch=64)          # a 5x5 grid beside ours' 6x5
+    np.testing.assert_array_equal(scoreboard.record_faces(kept, 'faces_authors'), drawn)
+    moving, _ = generate_from_checkpoint(os.path.join(folder, 'afwg-seed1'), n=27, seed=0, step=2)
     np.testing.assert_array_equal(scoreboard.record_faces(kept), moving)
-    assert not np.array_equal(moving, drawn[:4])
+    assert not np.array_equal(moving[:25], drawn)
+    # the picture from the record: ours, ours drawn their way, and their grid's panel
+    scoreboard.picture(None, [kept], str(tmp_path / 'at_budget.jpg'), faces=16)
+    assert os.path.getsize(str(tmp_path / 'at_budget.jpg')) > 0

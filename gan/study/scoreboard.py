@@ -200,9 +200,11 @@ def save_records(folder, rows, real, records_dir, faces=100, seed=0, log=print):
         if ref is not None and ref.bn_batch:        # the same latents, drawn as its authors drew
             drawn, _ = generate_from_checkpoint(run_dir, n=min(faces, AUTHORS_FACES), seed=seed,
                                                 step=step, bn_batch=ref.bn_batch)
-            write_png(stem + '.authors.png', _faces_grid(drawn)[0])
-            kept['faces_authors'] = dict(kept['faces'], file=os.path.basename(stem) + '.authors.png',
-                                         bn_batch=ref.bn_batch)
+            grid, side = _faces_grid(drawn)
+            write_png(stem + '.authors.png', grid)
+            kept['faces_authors'] = {'file': os.path.basename(stem) + '.authors.png',
+                                     'n': len(drawn), 'cols': side, 'seed': seed,
+                                     'bn_batch': ref.bn_batch}
         io.write_json(stem + RECORD_SUFFIX, kept)
         out.append(dict(kept, record=stem + RECORD_SUFFIX))
         log('wrote %s' % (stem + RECORD_SUFFIX))
