@@ -85,7 +85,7 @@ def test_a_run_is_scored_and_recorded_as_its_authors_drew_at_its_matched_epoch(t
     drawn, _ = generate_from_checkpoint(os.path.join(folder, 'afwg-seed1'), n=8, seed=0, step=2,
                                         bn_batch=64)
     assert entry['authors'] == dict(scoreboard.score_set(drawn, real.rest, 0), bn_batch=64)
-    assert len(saves) == 1 and len(said) == 1 and 'as its authors drew' in said[0]
+    assert len(saves) == 1 and len(said) == 1 and 'as the authors drew' in said[0]
     matched.add_authors_scores(folder, [row], real, scoreboard.score_set, cache,
                                lambda: saves.append(1), log=said.append)
     assert len(saves) == 1 and len(said) == 1                 # the second time from the cache

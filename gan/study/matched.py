@@ -50,8 +50,8 @@ def add_authors_scores(folder, rows, real, score_set, cache, save_cache, log=pri
             if ref.bn_batch and point['step'] in kept:
                 key = '%s|%s|%d|bn%d' % (real.key(), r['run'], point['step'], ref.bn_batch)
                 if key not in cache:
-                    log('scoring %s step %d drawn as its authors drew (%s)'
-                        % (r['run'], point['step'], bn_label(ref.bn_batch)))
+                    log('scoring %s step %d with %s' % (r['run'], point['step'],
+                                                        bn_label(ref.bn_batch)))
                     images, _ = generate_from_checkpoint(run_dir, n=real.n, seed=real.seed,
                                                          step=point['step'], bn_batch=ref.bn_batch)
                     cache[key] = dict(score_set(images, real.rest, real.seed), bn_batch=ref.bn_batch)

@@ -400,10 +400,10 @@ def matched_reference(preset, step_images):
     refs = [r for r in references.catalogue() if r.preset == preset]
     if not refs:
         return None
-    epochs = [(int(r.name.split(':')[1]), r) for r in refs if r.name.split(':')[1].isdigit()]
-    if preset.startswith('animefaceswithgan') and epochs:
-        inside = [(e, r) for e, r in epochs if e * SIBLING_EPOCH_IMAGES <= step_images]
-        return max(inside or [min(epochs)])[1]
+    epochs = matched.published_epochs(preset)
+    if epochs:
+        inside = [e for e in epochs if e * SIBLING_EPOCH_IMAGES <= step_images]
+        return epochs[max(inside or [min(epochs)])]
     return refs[-1]
 
 
