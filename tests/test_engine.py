@@ -122,6 +122,13 @@ def test_a_killed_workers_run_resumes_on_another_to_the_uninterrupted_weights(cl
         assert client.poll() is None, client.communicate()
         time.sleep(0.2)
     assert victim in workers, (victim, list(workers))
+    # queue.json shows who trains what while they train: seed 1 running on the victim, seed 4
+    # (fourth of four runs on two workers) still waiting
+    while time.time() < deadline and read_queue(out)['runs'][run]['state'] != 'running':
+        time.sleep(0.2)
+    doc = read_queue(out)
+    assert doc['runs'][run]['state'] == 'running' and doc['runs'][run]['worker'] == victim
+    assert doc['runs']['%s-seed4' % PRESET]['state'] == 'waiting'
     workers[victim].send_signal(signal.SIGKILL)
     stdout, stderr = client.communicate(timeout=900)
     assert client.returncode == 0, stdout[-3000:] + stderr[-3000:]
@@ -132,7 +139,7 @@ def test_a_killed_workers_run_resumes_on_another_to_the_uninterrupted_weights(cl
     steps = doc['runs'][run]['plan']['steps']
     for name in runs:
         entry = doc['runs'][name]
-        assert entry['state'] == 'done' and entry['seed'] == int(name[-1])
+        assert entry['state'] == 'done' and entry['seed'] == int(name[-1]) and 'worker' not in entry
         ends = [s for s in entry['segments'] if s['to_step'] == steps]
         assert len(ends) == 1, entry['segments']           # trained to the end once
         h = history_steps(os.path.join(out, name))

@@ -218,6 +218,26 @@ class _Signals(object):
             signal.signal(sig, handler)
 
 
+def _mark_started(queue, jobs):
+    """Runs a worker has started (its OUT/<run>.attempt.json exists) are 'running' in queue.json,
+    with that worker's name, while the client waits for them."""
+    changed = False
+    for job in jobs:
+        entry = queue.doc['runs'][job['run']]
+        attempt = job['run_dir'] + '.attempt.json'
+        if entry['state'] == 'running' or not os.path.exists(attempt):
+            continue
+        try:
+            with open(attempt) as f:
+                worker = json.load(f).get('worker')
+        except ValueError:                     # being written: the next poll reads it
+            continue
+        entry.update(state='running', worker=worker)
+        changed = True
+    if changed:
+        queue.save()
+
+
 def _collect(queue, jobs, client, threads, signals, log):
     stop_name = 'gan-study-stop-' + uuid.uuid4().hex
     stop = distributed.Event(stop_name, client=client)
@@ -238,6 +258,7 @@ def _collect(queue, jobs, client, threads, signals, log):
         if len(signals.received) > 1:
             log('a second signal: leaving without waiting for the runs')
             break
+        _mark_started(queue, [futures[f] for f in pending])
         done = [f for f in pending if f.done()]
         if not done:
             time.sleep(0.5)
@@ -250,6 +271,7 @@ def _collect(queue, jobs, client, threads, signals, log):
                 why = f.exception() if f.status == 'error' else f.status
                 entry['error'] = 'the engine lost it: %r' % (why,)
                 entry['state'] = 'stopped'
+                entry.pop('worker', None)
                 lost.append(job['run'])
                 queue.save()
                 log('%s: %s' % (job['run'], entry['error']))

@@ -371,6 +371,7 @@ def record(queue, job, code, received, log):
     entry = queue.doc['runs'][job['run']]
     entry['state'] = outcome(code, received)
     entry.pop('error', None)
+    entry.pop('worker', None)          # the engine's note of who trains it (the segment keeps it)
     if entry['state'] == 'failed':
         entry['error'] = _failure(job['run_dir'], code)
         log('%s failed: %s' % (job['run'], entry['error']))
