@@ -27,7 +27,7 @@ setup(
     description='A faithful, pinned reproduction of the GAN_animation unrolled DCGAN '
                 '(TensorFlow 1.15, Keras 2.3.1)',
     packages=find_packages(include=['gan', 'gan.*']),     # gan, gan.eval, gan.study
-    package_data={'gan': ['presets/*.json']},      # the presets are files (gan/config.py reads them)
+    package_data={'gan': ['presets/*.json', 'study/dask-config/*.yaml']},      # the presets are files (gan/config.py reads them)
     python_requires='>=3.6, <3.8',
     install_requires=requirements(),
     entry_points={'console_scripts': [

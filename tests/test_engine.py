@@ -79,13 +79,15 @@ def reference(tmp_path_factory):
 @pytest.fixture
 def cluster(tmp_path):
     """A dask-scheduler and two dask-worker processes (one thread each, no nanny: killing one
-    kills the worker itself), as two machines would run them."""
+    kills the worker itself), as two machines would run them (docs/study.md: DASK_CONFIG set)."""
+    from gan.study import engine
+    env = dict(ENV, DASK_CONFIG=engine.DASK_CONFIG)
     port = free_port()
     address = 'tcp://127.0.0.1:%d' % port
     logs = open(str(tmp_path / 'cluster.log'), 'w')
     procs = [subprocess.Popen([os.path.join(BIN, 'dask-scheduler'), '--host', '127.0.0.1',
                                '--port', str(port), '--no-dashboard'],
-                              env=ENV, stdout=logs, stderr=subprocess.STDOUT)]
+                              env=env, stdout=logs, stderr=subprocess.STDOUT)]
     workers = {}
     try:
         for _ in range(2):
@@ -93,7 +95,7 @@ def cluster(tmp_path):
             p = subprocess.Popen([os.path.join(BIN, 'dask-worker'), address, '--nthreads', '1',
                                   '--no-nanny', '--host', '127.0.0.1', '--worker-port', str(wport),
                                   '--no-dashboard', '--local-directory', str(tmp_path)],
-                                 env=ENV, cwd=ROOT, stdout=logs, stderr=subprocess.STDOUT)
+                                 env=env, cwd=ROOT, stdout=logs, stderr=subprocess.STDOUT)
             procs.append(p)
             workers['tcp://127.0.0.1:%d' % wport] = p
         yield address, workers
@@ -223,3 +225,53 @@ def test_without_dask_the_queue_runs_in_this_process(reference, tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert 'not installed (Python 3.6): the runs go one after another' in r.stdout
     assert 'every run has its budget' in r.stdout           # the finished run is skipped
+
+
+def _config(run, keys):
+    """{key: value} of Dask's settings from run(fn, *args) (client.run and the like, which pickle
+    fn by reference: it must be importable there, as dask.config.get is), per worker if it gives
+    one per worker."""
+    out = {}
+    for k in keys:
+        got = run(k)
+        if isinstance(got, dict):
+            for worker, v in got.items():
+                out.setdefault(worker, {})[k] = v
+        else:
+            out[k] = got
+    return out
+
+
+def test_the_engine_quiets_dasks_housekeeping(tmp_path):
+    """The engine's Dask settings (gan/study/dask-config) reach the local cluster study.py starts,
+    scheduler and workers, and a worker started by hand with DASK_CONFIG set, as docs/study.md
+    starts them."""
+    import copy
+    import dask
+    from gan.study import engine
+    want = engine.engine_config()
+    assert want and all(dask.config.get(k) != v for k, v in want.items())   # none is Dask's default
+    saved = copy.deepcopy(dask.config.config)
+    cluster, hand = engine.Cluster(workers=2, log=lambda *a: None), None
+    try:
+        client = cluster.client
+        got = _config(lambda k: client.run(dask.config.get, k), want)
+        assert len(got) == 2 and all(g == want for g in got.values()), got
+        assert _config(lambda k: client.run_on_scheduler(dask.config.get, k), want) == want
+        hand = subprocess.Popen([os.path.join(BIN, 'dask-worker'), client.scheduler.address,
+                                 '--nthreads', '1', '--no-nanny', '--no-dashboard',
+                                 '--local-directory', str(tmp_path)],
+                                env=dict(ENV, DASK_CONFIG=engine.DASK_CONFIG), cwd=str(tmp_path),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client.wait_for_workers(3, timeout=120)
+        new = set(client.scheduler_info()['workers']) - set(got)
+        assert len(new) == 1
+        assert _config(lambda k: client.run(dask.config.get, k, workers=list(new)), want) == \
+            {new.pop(): want}
+    finally:
+        if hand is not None:
+            hand.kill()
+            hand.wait()
+        cluster.close()
+        dask.config.config.clear()
+        dask.config.config.update(saved)

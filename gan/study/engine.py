@@ -18,6 +18,7 @@ from ..config import UserError
 from . import queue as Q
 
 try:
+    import dask
     import distributed
 except ImportError:             # Python 3.6: the queue trains in its own process
     distributed = None
@@ -27,10 +28,27 @@ CONNECT_TIMEOUT = '20s'
 PR_SET_PDEATHSIG = 1            # linux/prctl.h
 _BUILDS = {}                    # describe_build per interpreter, once per worker process
 WATCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'watch.py')
+# Dask settings for our long tasks (quieter housekeeping); DASK_CONFIG=<this folder> for workers
+# started by hand
+DASK_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dask-config')
 
 
 def available():
     return distributed is not None
+
+
+def engine_config():
+    """DASK_CONFIG's settings as dotted keys: {'distributed.admin.tick.interval': '1s', ...}."""
+    import yaml
+
+    def flat(d, prefix=''):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from flat(v, prefix + k + '.')
+            else:
+                yield prefix + k, v
+    with open(os.path.join(DASK_CONFIG, 'engine.yaml')) as f:
+        return dict(flat(yaml.safe_load(f)))
 
 
 # -- on a worker ----------------------------------------------------------------------------------
@@ -151,6 +169,7 @@ class Cluster(object):
             return
         cores = os.cpu_count() or 1
         n = workers or cores
+        dask.config.set(engine_config())       # for this process and the workers it spawns
         self.local = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                               dashboard_address=None, silence_logs=logging.ERROR,
                                               local_directory=tempfile.gettempdir())
