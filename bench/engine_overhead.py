@@ -2,7 +2,8 @@
 `study.py run` starts (one single-threaded worker per core) holds one waiting task per worker (as a
 task waits for its train.py), and the CPU seconds of the client process (client, scheduler and
 nannies) and of each worker process are read from /proc over --seconds. Once with Dask's default
-settings, once with the engine's (gan/study/dask-config/engine.yaml), each in a fresh process.
+settings, once as the engine starts it (gan/study/engine.py's Cluster: the settings of
+gan/study/dask-config/engine.yaml, no memory limit), each in a fresh process.
 
     .venv37/bin/python bench/engine_overhead.py
     .venv37/bin/python bench/engine_overhead.py --workers 4 --seconds 60
@@ -36,15 +37,16 @@ def cpu_seconds(pid):
 
 def measure(settings, workers, seconds, settle):
     sys.path.insert(0, ROOT)
-    import dask
     import distributed
-    if settings == 'engine':
-        from gan.study.engine import engine_config
-        dask.config.set(engine_config())
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR,
-                                       local_directory=tempfile.gettempdir())
-    client = distributed.Client(cluster)
+    if settings == 'engine':             # the cluster study.py run starts
+        from gan.study.engine import Cluster
+        engine = Cluster(workers=workers, log=lambda *a: None)
+        cluster, client = engine.local, engine.client
+    else:                                # the same with Dask's defaults
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.ERROR,
+                                           local_directory=tempfile.gettempdir())
+        client = distributed.Client(cluster)
     try:
         pids = list(client.run(os.getpid).values())
         tasks = [client.submit(waiting_task, settle + seconds + 5, pure=False)

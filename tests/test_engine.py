@@ -257,6 +257,8 @@ def test_the_engine_quiets_dasks_housekeeping(tmp_path):
         client = cluster.client
         got = _config(lambda k: client.run(dask.config.get, k), want)
         assert len(got) == 2 and all(g == want for g in got.values()), got
+        # no memory limit: the nannies do not poll their workers' memory
+        assert [w['memory_limit'] for w in client.scheduler_info()['workers'].values()] == [0, 0]
         assert _config(lambda k: client.run_on_scheduler(dask.config.get, k), want) == want
         hand = subprocess.Popen([os.path.join(BIN, 'dask-worker'), client.scheduler.address,
                                  '--nthreads', '1', '--no-nanny', '--no-dashboard',

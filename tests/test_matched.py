@@ -92,6 +92,12 @@ def test_a_run_is_scored_and_recorded_as_its_authors_drew_at_its_matched_epoch(t
 
     # its record keeps the faces drawn both ways; the authors' are the same latents, drawn so
     row['points'][0].update(pflop=0.01, swd={'mean': 1.0})
+    row.update(plan={'steps': 3}, last_step=2)                   # on its way: not recorded yet
+    (kept,) = scoreboard.save_records(folder, [row], real, str(tmp_path / 'records'), faces=27,
+                                      seed=0, log=said.append)
+    assert 'record' not in kept and os.listdir(str(tmp_path / 'records')) == []
+    assert 'not recorded: afwg-seed1 is at step 2 of 3' in said[-1]
+    row['plan']['steps'] = 2                                     # at its budget
     (kept,) = scoreboard.save_records(folder, [row], real, str(tmp_path / 'records'), faces=27,
                                       seed=0, log=lambda *a: None)
     assert kept['faces_authors']['bn_batch'] == 64 and kept['faces_authors']['n'] == 25

@@ -170,8 +170,11 @@ class Cluster(object):
         cores = os.cpu_count() or 1
         n = workers or cores
         dask.config.set(engine_config())       # for this process and the workers it spawns
+        # memory_limit=0: no nanny polling its worker's memory ten times a second (a worker
+        # holds no data; its train.py is a process of its own, outside any limit)
         self.local = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                              dashboard_address=None, silence_logs=logging.ERROR,
+                                              memory_limit=0, dashboard_address=None,
+                                              silence_logs=logging.ERROR,
                                               local_directory=tempfile.gettempdir())
         self.client = distributed.Client(self.local)
         self.threads = max(1, cores // n)

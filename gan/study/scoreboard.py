@@ -176,12 +176,19 @@ def _faces_grid(images):
 def save_records(folder, rows, real, records_dir, faces=100, seed=0, log=print):
     """Keep each queue run's row (plan, cost, scored points) and its faces at the last scored
     checkpoint as `<recipe slug>-seed<s>-step<k>.record.json` and `.png` in `records_dir`, small
-    enough to commit: a later scoring reads them when the run folder itself is gone. Existing
-    records are kept. Returns `rows`, each one recorded now marked with its record."""
+    enough to commit: a later scoring reads them when the run folder itself is gone. A queue run
+    short of its planned steps is not recorded yet; existing records are kept. Returns `rows`,
+    each one recorded now marked with its record."""
     os.makedirs(records_dir, exist_ok=True)
     out = []
     for r in rows:
         if not r['points']:
+            out.append(r)
+            continue
+        planned = (r.get('plan') or {}).get('steps')
+        if planned and (r.get('last_step') or 0) < planned:     # a run still on its way
+            log('not recorded: %s is at step %s of %d (recorded once it has its budget)'
+                % (r['run'], r.get('last_step'), planned))
             out.append(r)
             continue
         stem = os.path.join(records_dir, '%s-seed%d-step%d' % (r['slug'], r['seed'],
