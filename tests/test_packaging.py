@@ -82,7 +82,7 @@ def wheel(tmp_path_factory):
 
 def _package_files():
     """Files under gan/ that the package ships: its modules (subpackages too) and package data."""
-    patterns = ('*.py', os.path.join('presets', '*.json'))
+    patterns = ('*.py', os.path.join('presets', '*.json'), os.path.join('study', 'dask-config', '*.yaml'))
     found = set()
     for folder, dirs, files in os.walk(os.path.join(ROOT, 'gan')):
         dirs[:] = [d for d in dirs if d != '__pycache__']

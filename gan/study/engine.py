@@ -20,6 +20,7 @@ from . import queue as Q
 try:
     import dask
     import distributed
+    import yaml                 # PyYAML, a dependency of dask
 except ImportError:             # Python 3.6: the queue trains in its own process
     distributed = None
 
@@ -39,8 +40,6 @@ def available():
 
 def engine_config():
     """DASK_CONFIG's settings as dotted keys: {'distributed.admin.tick.interval': '1s', ...}."""
-    import yaml
-
     def flat(d, prefix=''):
         for k, v in d.items():
             if isinstance(v, dict):
