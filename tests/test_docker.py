@@ -363,6 +363,20 @@ def test_py36_constraints_agree_with_requirements():
     assert shared >= len(PY36_FACTS)
 
 
+def test_the_onednn_extra_pins_what_requirements_pins_on_py37():
+    """requirements-intel.txt is requirements.txt for Python 3.7 with Intel's TensorFlow wheel in
+    place of the stock one: every other package, the engine's included, at the same version."""
+    stock = pins_for('requirements.txt', '3.7')
+    intel = pins_for('requirements-intel.txt', '3.7')
+    assert exact_pin(stock.pop('tensorflow')) == '1.15.5'
+    assert exact_pin(intel.pop('intel-tensorflow')) == '1.15.2'
+    assert 'tensorflow' not in intel
+    assert sorted(intel) == sorted(stock)
+    for name, req in stock.items():
+        assert exact_pin(req), 'requirements.txt pins %s exactly on 3.7' % name
+        assert exact_pin(intel[name]) == exact_pin(req), name
+
+
 def test_ngc_constraints_bound_numpy_and_protobuf():
     cons = {canonicalize_name(r.name): r.specifier for r in requirement_lines(NGC['constraints'])}
     assert '1.24' not in cons['numpy'] and '1.23.5' in cons['numpy']
