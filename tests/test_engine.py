@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -245,15 +246,26 @@ def _config(run, keys):
 def test_the_engine_quiets_dasks_housekeeping(tmp_path):
     """The engine's Dask settings (gan/study/dask-config) reach the local cluster study.py starts,
     scheduler and workers, and a worker started by hand with DASK_CONFIG set, as docs/study.md
-    starts them."""
+    starts them; the local scheduler leaves Dask's default HTTP port to whoever holds it."""
     import copy
     import dask
     from gan.study import engine
     want = engine.engine_config()
     assert want and all(dask.config.get(k) != v for k, v in want.items())   # none is Dask's default
     saved = copy.deepcopy(dask.config.config)
-    cluster, hand = engine.Cluster(workers=2, log=lambda *a: None), None
+    # Dask's default HTTP port held, as by a second queue on this machine: no warning about it
+    held = socket.socket()
     try:
+        held.bind(('', 8787))
+        held.listen(1)
+    except OSError:
+        pass                        # something else holds it already
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        cluster, hand = engine.Cluster(workers=2, log=lambda *a: None), None
+    held.close()
+    try:
+        assert not [w for w in caught if 'already in use' in str(w.message)]
         client = cluster.client
         got = _config(lambda k: client.run(dask.config.get, k), want)
         assert len(got) == 2 and all(g == want for g in got.values()), got

@@ -170,9 +170,10 @@ class Cluster(object):
         n = workers or cores
         dask.config.set(engine_config())       # for this process and the workers it spawns
         # memory_limit=0: no nanny polling its worker's memory ten times a second (a worker
-        # holds no data; its train.py is a process of its own, outside any limit)
+        # holds no data; its train.py is a process of its own, outside any limit). ':0': the
+        # scheduler's HTTP server on a free port, not 8787, which a second queue may hold.
         self.local = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                              memory_limit=0, dashboard_address=None,
+                                              memory_limit=0, dashboard_address=':0',
                                               silence_logs=logging.ERROR,
                                               local_directory=tempfile.gettempdir())
         self.client = distributed.Client(self.local)
