@@ -121,6 +121,29 @@ def read_queue(out):
 
 
 @pytest.mark.slow
+def test_a_dry_run_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
+    """study.py run --dry-run: the plan on a new --out creates no folder, and on an existing
+    queue leaves its queue.json as it was."""
+    counted = []
+    monkeypatch.setattr(Q, 'count_flops', lambda preset, changes=None, python=None:
+                        counted.append(preset) or {'total': 8e8})
+    monkeypatch.setattr(Q, 'describe_build', lambda python=None: 'a build')
+    out, lines = str(tmp_path / 'q'), []
+    assert Q.run_queue(['dcgan-yernat'], DEMO, out, 4e-5 * 1e15, dry_run=True,
+                       log=lines.append) == 0
+    assert counted == ['dcgan-yernat'] and not os.path.exists(out)
+    steps = Q.plan(resolve('dcgan-yernat'), 300, 8e8, 4e-5 * 1e15, 10).steps
+    assert any(line.split()[:3] == ['dcgan-yernat', '0.0008', str(steps)] for line in lines), lines
+    os.makedirs(out)
+    with open(os.path.join(out, 'queue.json'), 'w') as f:
+        json.dump({'data': os.path.abspath(DEMO), 'runs': {}}, f)
+    before = open(os.path.join(out, 'queue.json')).read()
+    assert Q.run_queue(['dcgan-yernat'], DEMO, out, 4e-5 * 1e15, seeds=[1, 2], dry_run=True,
+                       log=lines.append) == 0
+    assert open(os.path.join(out, 'queue.json')).read() == before
+    assert os.listdir(out) == ['queue.json']
+
+
 def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp_path):
     """One queue through its life: SIGTERM during the first run stops it after a checkpoint,
     the rerun resumes that run and trains the next to the budget, the scorer reads both, and a

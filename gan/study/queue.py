@@ -283,7 +283,8 @@ def run_queue(presets, data, out, budget, seeds=(1,), fractions=10, starts=None,
     seeds = list(seeds)
     starts = dict(starts or {})
     n_images = len(find_images(data))
-    os.makedirs(out, exist_ok=True)
+    if not dry_run:                             # a dry run writes nothing, as train.py's
+        os.makedirs(out, exist_ok=True)
     queue = Queue(out)
     queue.check_same('data', os.path.abspath(data))
     queue.doc['images'] = n_images
@@ -310,7 +311,8 @@ def run_queue(presets, data, out, budget, seeds=(1,), fractions=10, starts=None,
         plans[preset] = p
         for entry in entries:
             entry.update(flops=flops[preset], plan=p._asdict(), budget=budget)
-        queue.save()
+        if not dry_run:
+            queue.save()
     log('budget %.3g PFLOP per recipe on %d images (%s), seeds %s, %s'
         % (budget / PFLOP, n_images, data, ','.join(str(s) for s in seeds), build))
     log('%-24s %12s %8s %12s  checkpoints kept at steps' % ('preset', 'TFLOP/step', 'steps', 'real images'))
