@@ -120,7 +120,6 @@ def read_queue(out):
         return json.load(f)
 
 
-@pytest.mark.slow
 def test_a_dry_run_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
     """study.py run --dry-run: the plan on a new --out creates no folder, and on an existing
     queue leaves its queue.json as it was."""
@@ -144,6 +143,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
     assert os.listdir(out) == ['queue.json']
 
 
+@pytest.mark.slow
 def test_the_queue_stops_on_sigterm_continues_where_it_stopped_and_is_scored(tmp_path):
     """One queue through its life: SIGTERM during the first run stops it after a checkpoint,
     the rerun resumes that run and trains the next to the budget, the scorer reads both, and a
